@@ -1,0 +1,104 @@
+"""One settings object, built once from the configuration file and ARCHIVE_* variables.
+
+This is the only module that reads the environment. Precedence: ARCHIVE_* variables, then the
+configuration file, then the defaults below.
+
+Configuration file: the path in ARCHIVE_CONFIG, else ``archive.toml`` in the current directory
+when it exists. Its tables: ``[archive]`` (database_url, data_dir, batch_size),
+``[matching]`` (thresholds), ``[sketch]`` and ``[event_sketch]`` (fingerprint parameters) and
+``[[sources]]`` (crawl sources).
+
+Default database: ``sqlite:///<data_dir>/archive.db`` with data_dir ``./data``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from archive.core.events import EventConfig
+from archive.core.sketch import SketchConfig
+from archive.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchingConfig:
+    """Thresholds that place an article in clusters (see README, "How matching works")."""
+
+    copy_jaccard: float = 0.6
+    copy_containment: float = 0.8
+    min_containment_shingles: int = 30
+    event_similarity: float = 0.2
+    event_window_days: float = 4.0
+    max_candidates: int = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    batch_size: int = 200
+    sketch: SketchConfig = SketchConfig()
+    event_sketch: EventConfig = EventConfig()
+    matching: MatchingConfig = MatchingConfig()
+    sources: tuple[dict[str, Any], ...] = ()
+    redis_url: str | None = None
+    config_path: Path | None = None
+
+
+def _read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist (set by ARCHIVE_CONFIG)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+
+
+def _section(cls, data: dict[str, Any], name: str):
+    try:
+        return cls(**data.get(name, {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{name}] in the configuration file: {exc}") from None
+
+
+def config_path(env: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if env is None else env
+    if env.get("ARCHIVE_CONFIG"):
+        return Path(env["ARCHIVE_CONFIG"])
+    local = Path("archive.toml")
+    return local if local.exists() else None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    path = config_path(env)
+    data = _read_file(path)
+    main = data.get("archive", {})
+    data_dir = Path(env.get("ARCHIVE_DATA_DIR") or main.get("data_dir") or "data")
+    url = env.get("ARCHIVE_DATABASE_URL") or main.get("database_url")
+    if not url:
+        url = f"sqlite:///{data_dir / 'archive.db'}"
+    try:
+        batch_size = int(env.get("ARCHIVE_BATCH_SIZE") or main.get("batch_size") or 200)
+    except ValueError:
+        raise ConfigError("ARCHIVE_BATCH_SIZE must be a whole number") from None
+    if batch_size < 1:
+        raise ConfigError("batch_size must be at least 1")
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        batch_size=batch_size,
+        sketch=_section(SketchConfig, data, "sketch"),
+        event_sketch=_section(EventConfig, data, "event_sketch"),
+        matching=_section(MatchingConfig, data, "matching"),
+        sources=tuple(data.get("sources", ())),
+        redis_url=env.get("ARCHIVE_REDIS_URL") or main.get("redis_url"),
+        config_path=path,
+    )

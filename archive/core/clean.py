@@ -1,0 +1,259 @@
+"""Boilerplate removal: from a list of text lines to the article's clean text, with an audit trail.
+
+The rules are general, none is written for one site:
+
+- a phrase repeated at the end (or start) of many paragraphs is a watermark and is cut from all;
+- a standalone line that appears three times or more is injected boilerplate (a sentence quoted
+  twice stays);
+- share, follow and "read it in the app" prompts are dropped wherever they stand;
+- a footer marker ("related articles", "上一篇", "本文链接" ...) in the second half of the text cuts
+  everything after it;
+- a trailing list of other headlines, recognised by its regular date lines, is cut;
+- lines made only of punctuation are dropped.
+
+Every removed piece is returned as a `Removal` (rule and text) so the archive can keep it for audit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+
+from archive.core.normalize import squeeze_whitespace
+
+MIN_AFFIX = 6
+MAX_AFFIX = 120
+
+_SENTENCE_END_RE = re.compile(r'([。！？!?.…]|[。！？!?.][”"’』」)）])$|(报道|电)$')
+_PUNCT_ONLY_RE = re.compile(r"^[\W_]+$", re.UNICODE)
+_AFFIX_EDGE_RE = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
+
+_PROMPT_RE = re.compile(
+    r"(点击右上角|点击浏览器下方|分享到|分享至|分享给|微信好友|QQ好友|朋友圈|扫一扫|扫码|二维码|"
+    r"关注我们|关注公众号|下载.{0,12}(APP|App|app|客户端)|打开.{0,12}(APP|App|app|客户端)|"
+    r"(APP|App|app|客户端)(内|中)?(阅读|查看)|"
+    r"\b(share (this|on|via)|follow us|download (the|our) app|read (more |it )?in the app|"
+    r"open in app|sign up for (our|the) newsletter|subscribe to (our|the) newsletter|"
+    r"click here to|advertisement)\b)",
+    re.IGNORECASE,
+)
+_PROMPT_MAX_LEN = 80
+
+_FOOTER_RE = re.compile(
+    r"^\s*(本文链接|原文链接|原文地址|声明[:：]|免责声明|版权声明|上一篇|下一篇|为你推荐|为您推荐|相关阅读|"
+    r"推荐阅读|相关新闻|相关文章|热门推荐|猜你喜欢|延伸阅读|更多精彩|热点推荐|返回(首页|顶部|列表)?$|"
+    r"related (articles|stories|news|posts|coverage)|recommended( for you| stories| articles)?$|"
+    r"more (stories|from|news)|you may also like|read next|most (read|popular)|trending now)",
+    re.IGNORECASE,
+)
+
+_DATE = (
+    r"(\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?|\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}日|"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|"
+    r"\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]* \d{4})"
+)
+_TIME = r"(\s*\d{1,2}:\d{2}(:\d{2})?)?"
+_DATE_LINE_RE = re.compile(
+    rf"^\s*((时间|日期|发布时间|发布于|published|posted|updated)\s*[:：]?\s*)?[(\[（【]?{_DATE}{_TIME}[)\]）】]?[\s|\-–—·•]*$",
+    re.IGNORECASE,
+)
+_DATED_HEADLINE_RE = re.compile(rf"^.{{4,80}}?\s*[(\[（【]?{_DATE}{_TIME}[)\]）】]?[\s|\-–—·•]*$", re.IGNORECASE)
+_RELATIVE_TIME_LINE_RE = re.compile(
+    r"^\s*\d+\s*(秒|分钟|小时|天|周|个月|年)前\s*$|^\s*\d+\s*(seconds?|minutes?|hours?|days?|weeks?|months?)\s+ago\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Removal:
+    rule: str
+    text: str
+
+
+@dataclasses.dataclass
+class CleanResult:
+    lines: list[str]
+    removed: list[Removal]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines with surrounding whitespace removed."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip().replace("\u3000", " ").strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None:
+    """The longest affix shared by many paragraphs, trimmed of punctuation at its inner edge.
+
+    "Many" is at least three and a quarter of the paragraph-length lines. A suffix must follow
+    sentence-ending punctuation in most lines carrying it (a watermark is appended after a
+    paragraph), so a recurring phrase such as "he said." is not taken for one.
+    """
+    paragraphs = [line for line in lines if len(line) > 2 * MIN_AFFIX]
+    needed = max(3, -(-len(paragraphs) // 4))
+    if len(paragraphs) < 3:
+        return None
+    best: tuple[str, int] | None = None
+    base_count = 0
+    for length in range(MIN_AFFIX, MAX_AFFIX + 1):
+        counts = Counter(
+            (line[-length:] if suffix else line[:length]) for line in lines if len(line) > length
+        )
+        if not counts:
+            break
+        affix, count = counts.most_common(1)[0]
+        if length == MIN_AFFIX:
+            base_count = count
+        if count < needed or count < 0.8 * base_count:
+            break
+        best = (affix, count)
+    if best is None:
+        return None
+    affix = best[0]
+    # A watermark does not begin (or end) with the sentence punctuation of the paragraph it hides in.
+    affix = re.sub(r"^[\W_]+", "", affix) if suffix else re.sub(r"[\W_]+$", "", affix)
+    if sum(ch.isalnum() for ch in affix) < 3:
+        return None
+    carriers = [line for line in lines if (line.endswith(affix) if suffix else line.startswith(affix))]
+    if suffix:
+        bounded = sum(1 for line in carriers if _SENTENCE_END_RE.search(line[: -len(affix)].rstrip()))
+    else:
+        bounded = sum(1 for line in carriers if len(line) > len(affix) and not line[len(affix)].isalnum())
+        bounded = max(bounded, sum(1 for line in carriers if _is_cjk_char(line[len(affix):len(affix) + 1])))
+    if bounded < 0.6 * len(carriers):
+        return None
+    return affix, len(carriers)
+
+
+def _is_cjk_char(ch: str) -> bool:
+    return bool(ch) and "\u2e80" <= ch <= "\u9fff"
+
+
+def strip_repeated_affixes(lines: list[str]) -> CleanResult:
+    """Cut a watermark phrase that ends (or starts) many lines from every line carrying it."""
+    removed: list[Removal] = []
+    for suffix in (True, False):
+        found = _most_common_affix(lines, suffix)
+        if not found:
+            continue
+        affix = found[0]
+        new_lines = []
+        for line in lines:
+            if suffix and line.endswith(affix):
+                line = line[: -len(affix)].rstrip()
+                removed.append(Removal("watermark", affix))
+            elif not suffix and line.startswith(affix):
+                line = line[len(affix) :].lstrip()
+                removed.append(Removal("watermark", affix))
+            elif line == affix:
+                line = ""
+            if line:
+                new_lines.append(line)
+        lines = new_lines
+    return CleanResult(lines, removed)
+
+
+def drop_repeated_lines(lines: list[str], min_count: int = 3) -> CleanResult:
+    counts = Counter(squeeze_whitespace(line) for line in lines)
+    keep, removed = [], []
+    for line in lines:
+        if counts[squeeze_whitespace(line)] >= min_count:
+            removed.append(Removal("repeated-line", line))
+        else:
+            keep.append(line)
+    return CleanResult(keep, removed)
+
+
+def is_prompt(line: str) -> bool:
+    return len(line) <= _PROMPT_MAX_LEN and bool(_PROMPT_RE.search(line))
+
+
+def is_date_line(line: str) -> bool:
+    return bool(_DATE_LINE_RE.match(line)) or bool(_RELATIVE_TIME_LINE_RE.match(line))
+
+
+def _is_dated_item(line: str) -> bool:
+    return is_date_line(line) or bool(_DATED_HEADLINE_RE.match(line))
+
+
+def _footer_start(lines: list[str]) -> int | None:
+    total = sum(len(line) for line in lines)
+    before = 0
+    for i, line in enumerate(lines):
+        if i > 0 and before >= total / 2 - len(line) and _FOOTER_RE.match(line):
+            return i
+        before += len(line)
+    return None
+
+
+def _headline_list_start(lines: list[str]) -> int | None:
+    """Start of a trailing list of headlines with dates, or None."""
+    dated = [i for i, line in enumerate(lines) if _is_dated_item(line)]
+    if len(dated) < 2 or dated[-1] < len(lines) - 4:
+        return None
+    run = [dated[-1]]
+    for i in reversed(dated[:-1]):
+        if run[-1] - i > 5:
+            break
+        run.append(i)
+    if len(run) < 2:
+        return None
+    run.reverse()
+    gap = int(statistics.median(b - a for a, b in zip(run, run[1:])))
+    start = max(0, run[0] - (gap - 1))
+    # A dated line that carries its own headline starts its item; a bare date ends one.
+    if not is_date_line(lines[run[0]]):
+        start = run[0]
+    body_chars = sum(len(line) for line in lines[:start])
+    if body_chars < sum(len(line) for line in lines) / 4:
+        return None
+    return start
+
+
+def drop_boilerplate_lines(lines: list[str]) -> CleanResult:
+    """Prompts and punctuation-only lines anywhere; footers and headline lists at the end."""
+    removed: list[Removal] = []
+    keep = []
+    for line in lines:
+        if _PUNCT_ONLY_RE.match(line):
+            removed.append(Removal("punctuation", line))
+        elif is_prompt(line):
+            removed.append(Removal("prompt", line))
+        else:
+            keep.append(line)
+    while True:
+        cut = _footer_start(keep)
+        rule = "footer"
+        list_cut = _headline_list_start(keep)
+        if list_cut is not None and (cut is None or list_cut < cut):
+            cut, rule = list_cut, "headline-list"
+        if cut is None:
+            break
+        removed.extend(Removal(rule, line) for line in keep[cut:])
+        keep = keep[:cut]
+    return CleanResult(keep, removed)
+
+
+def chain(lines: list[str], steps: Iterable) -> CleanResult:
+    removed: list[Removal] = []
+    for step in steps:
+        result = step(lines)
+        lines = result.lines
+        removed.extend(result.removed)
+    return CleanResult(lines, removed)
+
+
+def clean_body(lines: list[str]) -> CleanResult:
+    """All body rules in order (the watermark rule first: it may hide a prompt or a footer)."""
+    return chain(lines, (strip_repeated_affixes, drop_repeated_lines, drop_boilerplate_lines))

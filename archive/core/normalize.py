@@ -1,0 +1,93 @@
+"""Text normalisation for fingerprints: one canonical token stream per text.
+
+NFKC folds full-width and half-width forms; case is folded; traditional Chinese characters are
+folded to simplified ones (OpenCC's character table), so a reprint that swapped scripts or
+punctuation widths normalises to the same tokens. Punctuation and whitespace are dropped.
+
+Chinese, Japanese and Korean characters are one token each (so shingles are character n-grams);
+runs of letters and digits in other scripts are one token each (so shingles are word n-grams).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+
+# Han (with extensions and compatibility ideographs), kana and hangul: scripts written without spaces.
+_CJK_RANGES = (
+    "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+_TOKEN_RE = re.compile(rf"[{_CJK_RANGES}]|[^\W{_CJK_RANGES}]+", re.UNICODE)
+_CJK_RE = re.compile(rf"[{_CJK_RANGES}]")
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+@functools.cache
+def _traditional_to_simplified() -> dict[int, str]:
+    """OpenCC's single-character traditional-to-simplified table, as a str.translate map."""
+    table: dict[int, str] = {}
+    text = resources.files("opencc_purepy").joinpath("dicts/TSCharacters.txt").read_text("utf-8")
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            target = parts[1].split(" ")[0]
+            if len(target) == 1:
+                table[ord(parts[0])] = target
+    return table
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding and traditional-to-simplified folding, punctuation kept."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded.translate(_traditional_to_simplified())
+
+
+def tokens(text: str) -> list[str]:
+    """The canonical token stream of a text: CJK characters and other-script words."""
+    return _TOKEN_RE.findall(fold(text))
+
+
+def canonical_text(text: str) -> str:
+    """The folded tokens joined by single spaces: the input of the exact-duplicate hash."""
+    return " ".join(tokens(text))
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK characters among the non-space characters of `text`."""
+    letters = [c for c in text if c.isalnum()]
+    if not letters:
+        return 0.0
+    return len(_CJK_RE.findall(text)) / len(letters)
+
+
+def is_cjk(text: str, threshold: float = 0.3) -> bool:
+    """Whether a text is written mostly in a script without spaces between words."""
+    return cjk_share(text) >= threshold
+
+
+def detect_language(text: str) -> str:
+    """A coarse language tag from the script: zh, ja, ko, or und-Latn/und for other scripts.
+
+    Script is what decides how the archive shingles a text; naming a Latin-script language would
+    need a statistical model, which the archive does not need for matching, so it says `und-Latn`.
+    """
+    sample = text[:4000]
+    if _KANA_RE.search(sample):
+        return "ja"
+    if _HANGUL_RE.search(sample) and len(_HANGUL_RE.findall(sample)) > len(_CJK_RE.findall(sample)) / 3:
+        return "ko"
+    if is_cjk(sample):
+        return "zh"
+    if any(unicodedata.name(c, "").startswith("LATIN") for c in sample if c.isalpha()):
+        return "und-Latn"
+    return "und"
+
+
+def squeeze_whitespace(text: str) -> str:
+    """Collapse runs of whitespace to one space and strip the ends."""
+    return _WHITESPACE_RE.sub(" ", text).strip()

@@ -1,0 +1,179 @@
+"""Shingles, MinHash signatures and LSH band keys.
+
+Every knob that changes a signature lives in `SketchConfig`; its string form is stored in the
+database beside the signatures, so signatures made with other parameters are never mixed.
+
+Shingle hashes: each token is hashed once with xxh32; a shingle of n tokens is the polynomial
+combination of its token hashes modulo 2**32, computed for a whole text at once with numpy.
+Signatures are datasketch 2.x MinHash (scheme ``affine32``) over those shingle hashes: the
+single-text path calls `MinHash.update_batch`, the batch path applies the same permutations to a
+whole batch of texts with numpy; both give identical hash values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import xxhash
+from datasketch import MinHash, MinHashLSH
+from datasketch.minhash import _fmix
+
+from archive.core.normalize import is_cjk, tokens
+
+_SCHEME = "affine32"
+_POLY = np.uint32(0x01000193)  # FNV prime: odd, so the combination is a bijection per position
+_MAX = np.uint32(0xFFFFFFFF)
+# Numpy rows per permutation chunk in the batch path: bounds memory to ~ this * num_perm * 4 bytes.
+_CHUNK_ROWS = 32768
+
+
+@dataclasses.dataclass(frozen=True)
+class SketchConfig:
+    """Parameters of the copy-level fingerprint. Changing any of them invalidates stored signatures."""
+
+    num_perm: int = 128
+    seed: int = 1
+    cjk_ngram: int = 5
+    word_ngram: int = 3
+    lsh_threshold: float = 0.4
+    scheme: str = _SCHEME
+    token_hash: str = "xxh32"
+
+    def __post_init__(self) -> None:
+        if self.num_perm < 16 or self.num_perm > 1024:
+            raise ValueError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
+        if not 1 <= self.cjk_ngram <= 16 or not 1 <= self.word_ngram <= 16:
+            raise ValueError("cjk_ngram and word_ngram must be between 1 and 16")
+        if not 0.0 < self.lsh_threshold < 1.0:
+            raise ValueError(f"lsh_threshold must be in (0, 1), got {self.lsh_threshold}")
+        if self.scheme != _SCHEME or self.token_hash != "xxh32":
+            raise ValueError("only scheme 'affine32' with xxh32 token hashes is supported")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SketchConfig":
+        return cls(**json.loads(text))
+
+    @functools.cached_property
+    def bands(self) -> tuple[int, int]:
+        """(b, r) chosen by datasketch for the LSH threshold and num_perm."""
+        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
+        return lsh.b, lsh.r
+
+    @functools.cached_property
+    def permutations(self) -> np.ndarray:
+        return MinHash(num_perm=self.num_perm, seed=self.seed, scheme=self.scheme).permutations
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _token_hash(token: str) -> int:
+    return xxhash.xxh32_intdigest(token.encode("utf-8"))
+
+
+def token_hashes(toks: Sequence[str]) -> np.ndarray:
+    """xxh32 of each token, as uint32."""
+    return np.fromiter((_token_hash(t) for t in toks), dtype=np.uint32, count=len(toks))
+
+
+def shingle_hashes_from_tokens(toks: Sequence[str], n: int) -> np.ndarray:
+    """Hashes of all n-token shingles (one shingle of all tokens when fewer than n)."""
+    th = token_hashes(toks)
+    if th.size == 0:
+        return th
+    if th.size <= n:
+        n = th.size
+    with np.errstate(over="ignore"):
+        out = th[: th.size - n + 1].copy()
+        for k in range(1, n):
+            out = out * _POLY + th[k : th.size - n + 1 + k]
+    return out
+
+
+def ngram_size(text: str, config: SketchConfig) -> int:
+    return config.cjk_ngram if is_cjk(text) else config.word_ngram
+
+
+def shingle_hashes(text: str, config: SketchConfig) -> np.ndarray:
+    """The shingle hashes of a text (with repeats), in order."""
+    return shingle_hashes_from_tokens(tokens(text), ngram_size(text, config))
+
+
+def shingle_set(text: str, config: SketchConfig) -> np.ndarray:
+    """The sorted distinct shingle hashes of a text: the set exact similarity is computed on."""
+    return np.unique(shingle_hashes(text, config))
+
+
+def _identity(value):
+    return value
+
+
+def signature(hashes: np.ndarray, config: SketchConfig) -> np.ndarray:
+    """MinHash hash values of one shingle-hash array through datasketch."""
+    mh = MinHash(
+        num_perm=config.num_perm,
+        seed=config.seed,
+        hashfunc=_identity,
+        scheme=config.scheme,
+        permutations=config.permutations,
+    )
+    if hashes.size:
+        mh.update_batch(hashes)
+    return mh.hashvalues
+
+
+def signatures_batch(hash_arrays: Sequence[np.ndarray], config: SketchConfig) -> np.ndarray:
+    """Signatures of many shingle-hash arrays at once: rows equal `signature(a)` for each `a`."""
+    result = np.full((len(hash_arrays), config.num_perm), _MAX, dtype=np.uint32)
+    a, b = config.permutations
+    nonempty = [i for i, h in enumerate(hash_arrays) if h.size]
+    if not nonempty:
+        return result
+    start = 0
+    while start < len(nonempty):
+        rows, stop = 0, start
+        while stop < len(nonempty) and (rows == 0 or rows + hash_arrays[nonempty[stop]].size <= _CHUNK_ROWS):
+            rows += hash_arrays[nonempty[stop]].size
+            stop += 1
+        chunk = nonempty[start:stop]
+        flat = np.concatenate([hash_arrays[i] for i in chunk]).astype(np.uint32, copy=False)
+        offsets = np.cumsum([0] + [hash_arrays[i].size for i in chunk[:-1]])
+        with np.errstate(over="ignore"):
+            mixed = _fmix(flat.reshape(-1, 1), 32)
+            permuted = mixed * a + b
+        result[chunk] = np.minimum.reduceat(permuted, offsets, axis=0)
+        start = stop
+    return result
+
+
+def signature_bytes(values: np.ndarray) -> bytes:
+    return np.asarray(values, dtype="<u4").tobytes()
+
+
+def signature_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4")
+
+
+def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    if len(sig_a) != len(sig_b):
+        raise ValueError("signatures of different lengths cannot be compared")
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def band_keys(values: np.ndarray, bands: tuple[int, int], level: int) -> list[tuple[int, int]]:
+    """(band, key) pairs of a signature: key is a signed 64-bit hash of the band's values.
+
+    `level` (0 copies, 1 events) is mixed into the key so the two indexes never collide.
+    """
+    b, r = bands
+    raw = np.asarray(values, dtype="<u4")
+    keys = []
+    for band in range(b):
+        digest = xxhash.xxh64_intdigest(raw[band * r : (band + 1) * r].tobytes(), seed=level * 1000 + band)
+        keys.append((band, digest - (1 << 64) if digest >= (1 << 63) else digest))
+    return keys

@@ -20,20 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.core.events import EventConfig
+from archive.core.matching import MatchingConfig
 from archive.core.sketch import SketchConfig
 from archive.errors import ConfigError
-
-
-@dataclasses.dataclass(frozen=True)
-class MatchingConfig:
-    """Thresholds that place an article in clusters (see README, "How matching works")."""
-
-    copy_jaccard: float = 0.6
-    copy_containment: float = 0.8
-    min_containment_shingles: int = 30
-    event_similarity: float = 0.2
-    event_window_days: float = 4.0
-    max_candidates: int = 50
 
 
 @dataclasses.dataclass(frozen=True)

@@ -158,7 +158,6 @@ def upgrade() -> None:
     sa.Column('text_hash', sa.String(length=64), nullable=False),
     sa.Column('shingle_count', sa.Integer(), nullable=False),
     sa.Column('signature', sa.LargeBinary(), nullable=False),
-    sa.Column('event_signature', sa.LargeBinary(), nullable=True),
     sa.Column('event_terms', sa.JSON(), nullable=True),
     sa.Column('removed', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['raw_document_id'], ['raw_documents.id'], name=op.f('fk_articles_raw_document_id_raw_documents')),

@@ -18,7 +18,6 @@ import math
 import re
 from collections import Counter
 
-import numpy as np
 import xxhash
 
 from archive.core.normalize import fold, is_cjk, tokens
@@ -34,10 +33,8 @@ class EventConfig:
     """Parameters of the event-level sketch and similarity. Changing them needs a recluster."""
 
     top_terms: int = 40
-    sketch_terms: int = 24
-    num_perm: int = 64
-    lsh_threshold: float = 0.2
-    seed: int = 7
+    index_terms: int = 12
+    bucket_limit: int = 200
     title_weight: float = 2.0
 
     def to_json(self) -> str:
@@ -93,10 +90,20 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
-def sketch_terms(vector: dict[str, float], config: EventConfig) -> np.ndarray:
-    """xxh32 of the most salient terms: the set the event-level MinHash is built on."""
-    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: config.sketch_terms]
-    return np.array([xxhash.xxh32_intdigest(t.encode("utf-8")) for t, _ in top], dtype=np.uint32)
+def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int, int]]:
+    """(0, key) rows of the event index: signed xxh64 of the `index_terms` most salient terms.
+
+    The event level is an inverted index of salient terms rather than a MinHash LSH: two write-ups
+    of one event share few of their top terms (the seeds share 2 of their top 16), which a sampled
+    sketch misses a third of the time. Each term's postings are read newest first and capped at
+    `bucket_limit`, so the cost per article stays flat as the archive grows.
+    """
+    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: config.index_terms]
+    keys = []
+    for term, _ in top:
+        digest = xxhash.xxh64_intdigest(term.encode("utf-8"), seed=1)
+        keys.append((0, digest - (1 << 64) if digest >= (1 << 63) else digest))
+    return keys
 
 
 def centroid(vectors: list[dict[str, float]], limit: int = 100) -> dict[str, float]:

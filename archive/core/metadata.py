@@ -183,3 +183,16 @@ def strip_site_suffix(title: str | None, site_name: str | None = None) -> str | 
     if m and m.start() >= 8:
         return title[: m.start()].strip()
     return title
+
+
+_OUTLET_RE = re.compile(r"^[(（【]?\s*(.{2,24}?)(?:全媒体|客户端|新媒体)?(?:记者|通讯员|特约)")
+
+
+def byline_outlet(byline: str | None) -> str | None:
+    """The outlet a byline names before its reporter ("21世纪经济报道记者 X" -> "21世纪经济报道")."""
+    if not byline:
+        return None
+    m = _OUTLET_RE.match(byline.strip())
+    if not m or m.group(1) in ("本报", "本网", "本台"):
+        return None
+    return m.group(1).strip()

@@ -123,7 +123,6 @@ class Article(Base):
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     shingle_count: Mapped[int] = mapped_column(Integer, default=0)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
-    event_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     event_terms: Mapped[dict[str, Any] | None]
     removed: Mapped[list[Any] | None]  # [{"rule": ..., "text": ...}] boilerplate kept for audit
 
@@ -131,7 +130,8 @@ class Article(Base):
 
 
 class BandKey(Base):
-    """The persistent LSH index: one row per (level, band) of each article's signature."""
+    """The persistent index: level 0 is the copy LSH (one row per band of the MinHash signature),
+    level 1 the event index (band 0, one row per salient term; see `archive.core.events`)."""
 
     __tablename__ = "band_keys"
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 copy, 1 event

@@ -1,0 +1,170 @@
+"""The library API: everything the CLI, the scheduler and the spiders do goes through `Archive`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.config import Settings, load_settings
+from archive.db import migrate, queries
+from archive.db.engine import make_engine, mask_url, session_factory
+from archive.db.models import Article, Cluster
+from archive.pipeline.extract import Document
+from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
+from archive.pipeline.loaders import Rejection, load
+from archive.pipeline.store import decompress
+
+
+class Archive:
+    """One archive database with its settings."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or load_settings()
+        self.engine = make_engine(self.settings.database_url)
+        self.factory = session_factory(self.engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password masked."""
+        return mask_url(self.settings.database_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def upgrade(self) -> str | None:
+        """Create or upgrade the schema through Alembic; returns the revision now current."""
+        migrate.upgrade(self.settings.database_url)
+        return migrate.current_revision(self.engine)
+
+    def require_schema(self) -> None:
+        migrate.require_current(self.engine, self.settings.database_url)
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.settings, self.factory)
+
+    def ingest_paths(self, paths: Sequence[str | Path], progress: ProgressCallback | None = None,
+                     kind: str = "ingest", job_name: str | None = None) -> Summary:
+        self.require_schema()
+        return self.ingestor.run(load(paths), kind=kind, args={"paths": [str(p) for p in paths]},
+                                 job_name=job_name, progress=progress)
+
+    def ingest_documents(self, documents: Iterable[Document | Rejection], kind: str = "ingest",
+                         args: dict | None = None, job_name: str | None = None,
+                         progress: ProgressCallback | None = None) -> Summary:
+        self.require_schema()
+        return self.ingestor.run(documents, kind=kind, args=args, job_name=job_name, progress=progress)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def session(self) -> Session:
+        return self.factory()
+
+    def clusters(self, kind: str | None = None, min_size: int = 1, limit: int | None = None) -> list[dict[str, Any]]:
+        with self.factory() as session:
+            q = queries.clusters_query(kind, min_size)
+            if limit:
+                q = q.limit(limit)
+            return [self._cluster_dict(session, c) for c in session.scalars(q)]
+
+    def cluster(self, cluster_id: int) -> dict[str, Any]:
+        with self.factory() as session:
+            return self._cluster_dict(session, queries.cluster(session, cluster_id))
+
+    def _cluster_dict(self, session: Session, c: Cluster) -> dict[str, Any]:
+        members = queries.cluster_members(session, c.id)
+        names = queries.source_names(session, [a.source_id for _, a in members])
+        rep = next((a for _, a in members if a.id == c.representative_id), None)
+        copy_of = queries.membership(session, [a.id for _, a in members]) if c.kind == "event" else {}
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "size": c.size,
+            "first_seen": _iso(c.first_seen),
+            "last_seen": _iso(c.last_seen),
+            "representative_id": c.representative_id,
+            "title": rep.title if rep else None,
+            "event_id": c.event_id,
+            "original_reason": c.original_reason,
+            "sources": sorted({names[a.source_id] for _, a in members if a.source_id in names}),
+            "articles": [
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "source": names.get(a.source_id),
+                    "url": a.url,
+                    "published_at": _iso(a.published_at),
+                    "fetched_at": _iso(a.fetched_at),
+                    "role": m.role,
+                    "similarity": m.similarity,
+                    "evidence": m.evidence,
+                    **({"copy_cluster": copy_of.get(a.id, {}).get("copy")} if c.kind == "event" else {}),
+                }
+                for m, a in members
+            ],
+        }
+
+    def article(self, article_id: int, with_raw: bool = False) -> dict[str, Any]:
+        with self.factory() as session:
+            a = queries.article(session, article_id)
+            names = queries.source_names(session, [a.source_id])
+            member = queries.membership(session, [a.id]).get(a.id, {})
+            out = {
+                "id": a.id,
+                "url": a.url,
+                "canonical_url": a.canonical_url,
+                "title": a.title,
+                "byline": a.byline,
+                "attribution": a.attribution,
+                "source": names.get(a.source_id),
+                "published_at": _iso(a.published_at),
+                "fetched_at": _iso(a.fetched_at),
+                "language": a.language,
+                "text_hash": a.text_hash,
+                "copy_cluster": member.get("copy"),
+                "event_cluster": member.get("event"),
+                "clean_text": a.clean_text,
+                "removed": a.removed or [],
+            }
+            if with_raw and a.raw_document_id:
+                from archive.db.models import RawDocument
+
+                raw = session.get(RawDocument, a.raw_document_id)
+                out["raw"] = {"sha256": raw.sha256, "location": raw.location, "size": raw.size,
+                              "encoding": raw.encoding, "media_type": raw.media_type}
+            return out
+
+    def raw_bytes(self, article_id: int) -> bytes:
+        from archive.db.models import RawDocument
+
+        with self.factory() as session:
+            a = queries.article(session, article_id)
+            raw = session.get(RawDocument, a.raw_document_id)
+            return decompress(raw.content, raw.compression)
+
+    def find_article(self, url: str) -> int | None:
+        with self.factory() as session:
+            return session.scalar(select(Article.id).where(Article.url == url))
+
+    def counts(self) -> dict[str, int]:
+        with self.factory() as session:
+            return queries.counts(session)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(sep=" ", timespec="seconds") if value else None

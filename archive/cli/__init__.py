@@ -1,0 +1,45 @@
+"""The `archive` command: thin commands over `archive.api.Archive`.
+
+Errors from the library (`ArchiveError`) are printed as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from archive.errors import ArchiveError
+
+
+class ArchiveGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="news-archive")
+def cli(verbose: int) -> None:
+    """A deduplicating news archive: reprints linked to originals, write-ups grouped into events.
+
+    \b
+    Example:
+      archive db upgrade && archive ingest seeds/ && archive clusters --kind event
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 1:
+        logging.getLogger("archive.pipeline.ingest").setLevel(logging.ERROR)
+
+
+def main() -> None:
+    cli(prog_name="archive")
+
+
+from archive.cli import db as _db, ingest as _ingest, inspect as _inspect  # noqa: E402,F401  (registers commands)

@@ -1,0 +1,131 @@
+"""Matching rules, pure: when two texts are copies, when an article joins an event, who is original."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchingConfig:
+    """Thresholds that place an article in clusters (README, "How matching works").
+
+    copy_jaccard: exact shingle Jaccard at or above which two texts are copies.
+    copy_containment: share of the shorter text's shingles found in the longer one at or above
+        which they are copies (a trimmed or padded reprint), provided the shorter text has at least
+        `min_containment_shingles` shingles (so a one-line text is not a copy of everything).
+    event_similarity: cosine of salient-term vectors (article against the event's centroid) at or
+        above which an article joins an event.
+    event_window_days: an article dated more than this before the event's first or after its last
+        dated member does not join it (copies excepted); undated articles are not held back.
+    """
+
+    copy_jaccard: float = 0.6
+    copy_containment: float = 0.8
+    min_containment_shingles: int = 30
+    event_similarity: float = 0.2
+    event_window_days: float = 4.0
+    max_candidates: int = 50
+
+    def __post_init__(self) -> None:
+        for name in ("copy_jaccard", "copy_containment", "event_similarity"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
+        if self.event_window_days < 0:
+            raise ValueError("event_window_days must not be negative")
+
+
+@dataclasses.dataclass(frozen=True)
+class Overlap:
+    """Exact similarity of two shingle sets."""
+
+    jaccard: float
+    containment_ab: float  # share of a's shingles found in b
+    containment_ba: float
+    size_a: int
+    size_b: int
+
+    @property
+    def containment(self) -> float:
+        """Containment of the shorter text in the longer one."""
+        return self.containment_ab if self.size_a <= self.size_b else self.containment_ba
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "jaccard": round(self.jaccard, 4),
+            "containment": round(self.containment, 4),
+            "containment_ab": round(self.containment_ab, 4),
+            "containment_ba": round(self.containment_ba, 4),
+        }
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
+    """Exact Jaccard and containment of two sorted distinct shingle-hash arrays."""
+    if a.size == 0 or b.size == 0:
+        return Overlap(0.0, 0.0, 0.0, int(a.size), int(b.size))
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    union = a.size + b.size - inter
+    return Overlap(inter / union, inter / a.size, inter / b.size, int(a.size), int(b.size))
+
+
+def is_copy(ov: Overlap, config: MatchingConfig) -> bool:
+    if ov.jaccard >= config.copy_jaccard:
+        return True
+    shorter = min(ov.size_a, ov.size_b)
+    return shorter >= config.min_containment_shingles and ov.containment >= config.copy_containment
+
+
+def copy_score(ov: Overlap) -> float:
+    """One figure to rank copy matches: the larger of Jaccard and containment of the shorter."""
+    return max(ov.jaccard, ov.containment)
+
+
+def within_window(
+    when: dt.datetime | None, first: dt.datetime | None, last: dt.datetime | None, days: float
+) -> bool:
+    if when is None or first is None or last is None:
+        return True
+    slack = dt.timedelta(days=days)
+    return first - slack <= when <= last + slack
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """What choosing an original looks at for one member of a copy cluster."""
+
+    article_id: int
+    published_at: dt.datetime | None
+    fetched_at: dt.datetime
+    attribution: str | None = None
+    source: str | None = None
+    canonical_url: str | None = None
+    url: str | None = None
+
+
+def choose_original(members: Sequence[Candidate]) -> tuple[int, str]:
+    """The original of a copy cluster, and the reason, from the evidence the members carry.
+
+    In order: a member whose URL is the canonical link another member names; the earliest
+    publication time; a member whose source is the outlet another member credits (来源/转自/
+    "originally published by"); else the earliest fetched.
+    """
+    if not members:
+        raise ValueError("a copy cluster has at least one member")
+    urls = {m.url: m for m in members if m.url}
+    for m in members:
+        if m.canonical_url and m.canonical_url in urls and urls[m.canonical_url].article_id != m.article_id:
+            return urls[m.canonical_url].article_id, f"canonical link named by article {m.article_id}"
+    dated = [m for m in members if m.published_at is not None]
+    if dated:
+        first = min(dated, key=lambda m: (m.published_at, m.article_id))
+        return first.article_id, f"earliest published ({first.published_at:%Y-%m-%d %H:%M})"
+    credited = {m.attribution for m in members if m.attribution}
+    for m in sorted(members, key=lambda m: m.article_id):
+        if m.source and m.source in credited and any(o.attribution == m.source for o in members if o is not m):
+            return m.article_id, f"credited as the source by another copy ({m.source})"
+    first = min(members, key=lambda m: (m.fetched_at, m.article_id))
+    return first.article_id, "earliest fetched (no publication time known)"

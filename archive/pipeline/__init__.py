@@ -1,0 +1,1 @@
+"""Ingest: loaders -> extract and clean -> fingerprint -> match -> place -> store."""

@@ -42,4 +42,14 @@ def main() -> None:
     cli(prog_name="archive")
 
 
-from archive.cli import db as _db, ingest as _ingest, inspect as _inspect  # noqa: E402,F401  (registers commands)
+def _register_commands() -> None:
+    """Import every module of this package: each registers its commands on `cli` when imported."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in ("output", "context"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_commands()

@@ -26,6 +26,7 @@ from archive.core.normalize import squeeze_whitespace
 
 MIN_AFFIX = 6
 MAX_AFFIX = 120
+LONG_AFFIX = 15
 
 _SENTENCE_END_RE = re.compile(r'([。！？!?.…]|[。！？!?.][”"’』」)）])$|(报道|电)$')
 _PUNCT_ONLY_RE = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -96,8 +97,8 @@ def split_lines(text: str) -> list[str]:
 def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None:
     """The longest affix shared by many paragraphs, trimmed of punctuation at its inner edge.
 
-    "Many" is at least three and a quarter of the paragraph-length lines. A suffix must follow
-    sentence-ending punctuation in most lines carrying it (a watermark is appended after a
+    "Many" is at least three and a quarter of the paragraph-length lines. A short suffix must
+    follow sentence-ending punctuation in most lines carrying it (a watermark is appended after a
     paragraph), so a recurring phrase such as "he said." is not taken for one.
     """
     paragraphs = [line for line in lines if len(line) > 2 * MIN_AFFIX]
@@ -131,7 +132,9 @@ def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None
     else:
         bounded = sum(1 for line in carriers if len(line) > len(affix) and not line[len(affix)].isalnum())
         bounded = max(bounded, sum(1 for line in carriers if _is_cjk_char(line[len(affix):len(affix) + 1])))
-    if bounded < 0.6 * len(carriers):
+    # A long phrase recurring at paragraph edges is boilerplate whatever precedes it; a short one
+    # ("he said.") must also sit after sentence punctuation to count as a watermark.
+    if len(affix) < LONG_AFFIX and bounded < 0.6 * len(carriers):
         return None
     return affix, len(carriers)
 

@@ -114,7 +114,7 @@ class Placer:
         member_of = queries.membership(session, ids)
         cluster_ids = list(dict.fromkeys(m[COPY] for m in member_of.values() if COPY in m))[:limit]
         reps = dict(
-            session.execute(select(Cluster.id, Cluster.representative_id).where(Cluster.id.in_(cluster_ids)))
+            session.execute(select(Cluster.id, Cluster.representative_id).where(Cluster.id.in_(cluster_ids))).all()
         )
         best = None
         for cluster_id in cluster_ids:

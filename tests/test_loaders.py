@@ -106,3 +106,22 @@ def test_reprint_with_other_watermark_joins_the_copy_cluster(archive, tmp_path):
     assert roles == {"original.txt": "original", "reprint.txt": "copy"}
     reprint = archive.article(archive.find_article((tmp_path / "a" / "reprint.txt").resolve().as_uri()))
     assert mark not in reprint["clean_text"] and "马拉松" not in reprint["clean_text"]
+
+
+def test_html_file_main_text_and_metadata(tmp_path):
+    body = OTHER.read_text("utf-8").splitlines()
+    title, paragraphs = body[0], [line for line in body[2:9] if len(line) > 20]
+    html = f"""<!doctype html><html><head><meta charset="gbk"><title>{title}_某某新闻网</title>
+<meta name="author" content="孙迟悦"><meta property="article:published_time" content="2025-03-17T20:15:00+08:00">
+</head><body><nav><a href="/">首页</a> <a href="/tech">科技</a> <a href="/finance">财经</a></nav>
+<article><h1>{title}</h1>{''.join(f'<p>{p}</p>' for p in paragraphs)}</article>
+<aside><h3>为你推荐</h3><ul><li><a href="/1">另一条新闻标题甲</a> 03-18</li><li><a href="/2">另一条新闻标题乙</a> 03-19</li></ul></aside>
+<footer>版权所有 某某新闻网 · 分享到微信 · 分享到微博</footer></body></html>"""
+    path = tmp_path / "page.html"
+    path.write_bytes(html.encode("gbk", errors="ignore"))
+    doc = next(iter(load([path])))
+    ex = extract(doc)
+    assert ex.title == title
+    assert ex.published_at.isoformat() == "2025-03-17T12:15:00"
+    assert ex.lines[0].startswith(paragraphs[0][:20])
+    assert "为你推荐" not in ex.text and "首页" not in ex.text and "分享到" not in ex.text

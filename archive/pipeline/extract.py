@@ -141,6 +141,8 @@ def extract_html(html: str, url: str | None, encoding: str | None = None) -> Ext
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         favor_precision=False, deduplicate=False,
+        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
+                                "extensive_search": False},
     )
     if doc is None or not (doc.text or "").strip():
         raise RejectedInput("no-text", "no main text found in the HTML")
@@ -148,10 +150,12 @@ def extract_html(html: str, url: str | None, encoding: str | None = None) -> Ext
     if doc.url and url and doc.url != url:
         canonical = doc.url
     text = doc.text
+    title = metadata.strip_site_suffix(doc.title, doc.sitename) or None
     lines = cleaning.split_lines(text)
+    if title and lines and lines[0] == title:  # the <h1> repeated at the top of the main text
+        lines = lines[1:]
     affixes = cleaning.strip_repeated_affixes(lines)
     header = metadata.parse_header(affixes.lines, take_title=False)
-    title = metadata.strip_site_suffix(doc.title, doc.sitename) or None
     published = metadata.parse_date(doc.date) if doc.date else None
     return _finish(
         title or (header.title if header.title else None), doc.author or header.byline,

@@ -130,6 +130,8 @@ def extract_text(text: str, encoding: str | None = None, take_title: bool = True
         raise RejectedInput("empty", "no text")
     affixes = cleaning.strip_repeated_affixes(lines)
     header = metadata.parse_header(affixes.lines, take_title=take_title)
+    if not header.body and header.title and len(affixes.lines) == 1:
+        header.body = [header.title]  # a one-line text (a headline, a lead) is its own body
     return _finish(header.title, header.byline, header.published_at, header.source, canonical,
                    header.body, affixes.removed + header.removed, encoding)
 

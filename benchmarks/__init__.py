@@ -1,0 +1,1 @@
+"""Benchmark scripts: quality (benchmarks/quality.py) and the reprint corpus generator."""

@@ -59,16 +59,18 @@ class Archive:
         return Ingestor(self.settings, self.factory)
 
     def ingest_paths(self, paths: Sequence[str | Path], progress: ProgressCallback | None = None,
-                     kind: str = "ingest", job_name: str | None = None) -> Summary:
+                     kind: str = "ingest", job_name: str | None = None, workers: int | None = None) -> Summary:
+        """Ingest files, folders, JSONL and WARC; `workers` processes prepare batches (0: this one)."""
         self.require_schema()
         return self.ingestor.run(load(paths), kind=kind, args={"paths": [str(p) for p in paths]},
-                                 job_name=job_name, progress=progress)
+                                 job_name=job_name, progress=progress, workers=workers)
 
     def ingest_documents(self, documents: Iterable[Document | Rejection], kind: str = "ingest",
                          args: dict | None = None, job_name: str | None = None,
-                         progress: ProgressCallback | None = None) -> Summary:
+                         progress: ProgressCallback | None = None, workers: int | None = None) -> Summary:
         self.require_schema()
-        return self.ingestor.run(documents, kind=kind, args=args, job_name=job_name, progress=progress)
+        return self.ingestor.run(documents, kind=kind, args=args, job_name=job_name, progress=progress,
+                                 workers=workers)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -12,32 +12,39 @@ from archive.cli.output import console, json_option, print_json, print_table
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes that decode, extract, clean and fingerprint (0: all in this process); "
+                   "this process places and commits.")
 @json_option
-def ingest(paths: tuple[str, ...], as_json: bool) -> None:
-    """Ingest files, folders (walked), JSONL (.jsonl, .gz, .zst) or `-` (JSONL on stdin).
+def ingest(paths: tuple[str, ...], workers: int, as_json: bool) -> None:
+    """Ingest files, folders (walked), JSONL (.jsonl, .gz, .zst), WARC (.warc, .warc.gz) or `-` (JSONL on stdin).
 
     Each input is archived as new, linked as a copy, skipped as a duplicate, or rejected with a
-    reason; one bad input never stops the run.
+    reason; one bad input never stops the run. Inputs are streamed in batches (ARCHIVE_BATCH_SIZE),
+    each committed in one transaction.
 
     \b
     Example:
       archive ingest seeds/ more-news/*.html dump.jsonl.gz
+      archive ingest --workers 2 CC-NEWS-20250301.warc.gz
     """
     archive = open_archive()
     progress = Progress(
         SpinnerColumn(), TextColumn("[bold]ingest[/]"), BarColumn(bar_width=None),
-        TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console, transient=True,
-        disable=as_json,
+        TextColumn("{task.fields[stats]}"), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), console=console, transient=True, disable=as_json,
     )
 
     def update(summary, _item) -> None:
-        stats = (f"read {summary.read}  new {summary.new}  copies {summary.copies}  "
+        stats = (f"read {summary.read}  stored {summary.new + summary.copies}  copies {summary.copies}  "
                  f"duplicates {summary.duplicates}  rejected {summary.rejected}")
-        progress.update(task, advance=1, stats=stats)
+        elapsed = progress.tasks[0].elapsed or 0.0
+        rate = f"{summary.read / elapsed:,.0f} read/s" if elapsed > 0 else ""
+        progress.update(task, advance=1, stats=stats, rate=rate)
 
     with progress:
-        task = progress.add_task("ingest", total=None, stats="")
-        summary = archive.ingest_paths(paths, progress=update)
+        task = progress.add_task("ingest", total=None, stats="", rate="")
+        summary = archive.ingest_paths(paths, progress=update, workers=workers)
     if as_json:
         print_json(summary.as_dict())
         return

@@ -1,9 +1,15 @@
-"""From an extracted article to everything matching needs: hashes, sketches, band keys, terms."""
+"""From an extracted article to everything matching needs: hashes, sketches, band keys, terms.
+
+`fingerprint_batch` is the one implementation: it computes the MinHash signatures of a whole batch
+with numpy at once (`archive.core.sketch.signatures_batch`, equal to datasketch's per-text result);
+`fingerprint` is a batch of one.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,17 +33,26 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(canonical_text(text).encode("utf-8")).hexdigest()
 
 
+def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConfig,
+                      event_cfg: events.EventConfig) -> list[Fingerprint]:
+    """Fingerprints of many articles, signatures computed for the whole batch at once."""
+    texts = [a.text for a in articles]
+    shingle_arrays = [sketch.shingle_hashes(text, copy_cfg) for text in texts]
+    signatures = sketch.signatures_batch(shingle_arrays, copy_cfg)
+    out = []
+    for article, text, shingles, signature in zip(articles, texts, shingle_arrays, signatures):
+        vector = events.term_vector(article.title, text, event_cfg)
+        out.append(Fingerprint(
+            text_hash=text_hash(text),
+            language=detect_language(text),
+            shingles=np.unique(shingles),
+            signature=signature,
+            event_terms=vector,
+            copy_keys=sketch.band_keys(signature, copy_cfg.bands, level=0),
+            event_keys=events.index_keys(vector, event_cfg),
+        ))
+    return out
+
+
 def fingerprint(article: Extracted, copy_cfg: sketch.SketchConfig, event_cfg: events.EventConfig) -> Fingerprint:
-    text = article.text
-    shingle_array = sketch.shingle_hashes(text, copy_cfg)
-    signature = sketch.signature(shingle_array, copy_cfg)
-    vector = events.term_vector(article.title, text, event_cfg)
-    return Fingerprint(
-        text_hash=text_hash(text),
-        language=detect_language(text),
-        shingles=np.unique(shingle_array),
-        signature=signature,
-        event_terms=vector,
-        copy_keys=sketch.band_keys(signature, copy_cfg.bands, level=0),
-        event_keys=events.index_keys(vector, event_cfg),
-    )
+    return fingerprint_batch([article], copy_cfg, event_cfg)[0]

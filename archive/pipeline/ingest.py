@@ -1,10 +1,14 @@
-"""The ingest run: documents in, articles placed, one transaction per article, one row per run.
+"""The ingest run: documents in, articles placed, one transaction per batch, one row per run.
 
 Every input ends as exactly one of: new (a text the archive did not hold), copy (a new article
 whose text is a reprint of an archived one), duplicate (these exact bytes, or this URL, are
 already archived: nothing is written) or rejected (recorded in `rejected_inputs` with the reason).
-A failure on one input is recorded and the run goes on; an article, its band keys and its cluster
-placement commit together, so a crash leaves no half-stored article.
+A failure on one input is recorded and the run goes on.
+
+Inputs go through in batches of `batch_size` (a single article is a batch of one): decode,
+extract, clean and fingerprint (`archive.pipeline.batch`, in this process or in worker
+processes), then placement and writing (`Placer.place_batch`) in one transaction per batch, so a
+crash leaves no half-stored article and no half-stored batch.
 """
 
 from __future__ import annotations
@@ -16,16 +20,15 @@ import os
 import socket
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
 from archive.db import queries
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
-from archive.errors import RejectedInput, SketchMismatch
-from archive.pipeline import extract as extraction
+from archive.errors import SketchMismatch
+from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, prepare_batch
 from archive.pipeline.extract import Document
-from archive.pipeline.fingerprint import fingerprint
 from archive.pipeline.loaders import Rejection
 from archive.pipeline.store import Outcome, Placer
 
@@ -47,6 +50,7 @@ class Summary:
     status: str = "running"
     error: str | None = None
     rejections: list[Rejection] = dataclasses.field(default_factory=list)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage
     started_at: dt.datetime = dataclasses.field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
 
@@ -75,16 +79,21 @@ def check_sketch(session: Session, settings: Settings) -> None:
 
 
 class Ingestor:
-    """Runs documents through extract, fingerprint and placement against one database."""
+    """Runs documents through extract, fingerprint and placement against one database.
 
-    def __init__(self, settings: Settings, factory: sessionmaker[Session]):
+    `workers` > 0 prepares batches (decode, extract, clean, fingerprint) in that many processes
+    while this process places and commits them; 0 does everything here.
+    """
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], workers: int = 0):
         self.settings = settings
         self.factory = factory
+        self.workers = workers
         self.placer = Placer(settings)
         self._stop = False
 
     def request_stop(self) -> None:
-        """Finish the article in flight, then stop (for SIGTERM in the scheduler)."""
+        """Finish the batch in flight, then stop (for SIGTERM in the scheduler)."""
         self._stop = True
 
     def start_run(self, kind: str, args: dict, job_name: str | None = None) -> Summary:
@@ -107,13 +116,17 @@ class Ingestor:
         return summary
 
     def run(self, items: Iterable[Document | Rejection], kind: str = "ingest", args: dict | None = None,
-            job_name: str | None = None, progress: ProgressCallback | None = None) -> Summary:
+            job_name: str | None = None, progress: ProgressCallback | None = None,
+            workers: int | None = None) -> Summary:
+        """Ingest `items` as one run; `workers` overrides the number of preparing processes."""
+        workers = self.workers if workers is None else workers
         summary = self.start_run(kind, args or {}, job_name)
+        pool = PreparePool(self.settings, workers) if workers > 0 else None
         try:
-            for item in items:
-                self.add(item, summary)
-                if progress:
-                    progress(summary, item)
+            chunks = batches(items, self.settings.batch_size, summary.timings)
+            prepared = pool.map(chunks) if pool else (prepare_batch(c, self.settings) for c in chunks)
+            for batch in prepared:
+                self.store(batch, summary, progress)
                 if self._stop:
                     break
         except KeyboardInterrupt:
@@ -123,28 +136,38 @@ class Ingestor:
             log.exception("ingest run %s failed", summary.run_id)
             self.finish_run(summary, "failed", f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            if pool:
+                pool.close()
         return self.finish_run(summary)
 
     def add(self, item: Document | Rejection, summary: Summary) -> Outcome | None:
-        """Process one input in its own transaction; a rejection is recorded, never raised."""
-        summary.read += 1
-        if isinstance(item, Rejection):
-            self._reject(summary, item)
-            return None
-        try:
-            extracted = extraction.extract(item)
-            fp = fingerprint(extracted, self.settings.sketch, self.settings.event_sketch)
-        except RejectedInput as exc:
-            self._reject(summary, Rejection(item.location, exc.reason, exc.detail, item.sha256))
-            return None
-        except (ValueError, TypeError, RecursionError, MemoryError) as exc:
-            self._reject(summary, Rejection(item.location, "unprocessable", f"{type(exc).__name__}: {exc}"[:500],
-                                            item.sha256))
-            return None
+        """Process one input as a batch of one; a rejection is recorded, never raised."""
+        return self.store(prepare_batch([item], self.settings), summary)[0]
+
+    def store(self, batch: PreparedBatch, summary: Summary,
+              progress: ProgressCallback | None = None) -> list[Outcome | None]:
+        """Record a prepared batch's rejections and place its articles, in one transaction."""
+        for stage, seconds in batch.timings.items():
+            summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
+        articles = [item for item in batch.items if isinstance(item, Prepared)]
+        rejections = [item for item in batch.items if isinstance(item, Rejection)]
         with self.factory() as session, session.begin():
-            outcome = self.placer.place(session, item, extracted, fp, summary.run_id)
-        self._count(summary, outcome)
-        return outcome
+            self._record_rejections(session, rejections, summary.run_id)
+            placed = iter(self.placer.place_batch(session, articles, summary.run_id, summary.timings))
+        outcomes: list[Outcome | None] = []
+        for item in batch.items:
+            summary.read += 1
+            if isinstance(item, Rejection):
+                self._count_rejection(summary, item)
+                outcomes.append(None)
+            else:
+                outcome = next(placed)
+                self._count(summary, outcome)
+                outcomes.append(outcome)
+            if progress:
+                progress(summary, item.doc if isinstance(item, Prepared) else item)
+        return outcomes
 
     def _count(self, summary: Summary, outcome: Outcome) -> None:
         if outcome.status == "duplicate":
@@ -156,16 +179,16 @@ class Ingestor:
             summary.new += 1
             summary.events_touched += 1
 
-    def _reject(self, summary: Summary, rejection: Rejection) -> None:
+    def _count_rejection(self, summary: Summary, rejection: Rejection) -> None:
         summary.rejected += 1
         if len(summary.rejections) < 1000:  # the full list is in rejected_inputs
             summary.rejections.append(rejection)
         log.warning("rejected %s: %s (%s)", rejection.location, rejection.reason, rejection.detail)
-        try:
-            with self.factory() as session, session.begin():
-                session.add(RejectedRow(run_id=summary.run_id, location=rejection.location[:4000],
-                                        reason=rejection.reason, detail=rejection.detail[:4000],
-                                        sha256=rejection.sha256))
-        except OperationalError:
-            log.exception("could not record the rejection of %s", rejection.location)
-            raise
+
+    def _record_rejections(self, session: Session, rejections: list[Rejection], run_id: int | None) -> None:
+        if rejections:
+            session.execute(insert(RejectedRow), [
+                {"run_id": run_id, "location": r.location[:4000], "reason": r.reason,
+                 "detail": (r.detail or "")[:4000], "sha256": r.sha256}
+                for r in rejections
+            ])

@@ -1,4 +1,10 @@
-"""Place one fingerprinted article in the archive: match, cluster and write, in the caller's transaction.
+"""Place fingerprinted articles in the archive: match, cluster and write, in the caller's transaction.
+
+`Placer.place_batch` is the one placement function (a single article is a batch of one). It reads
+what the batch needs in a few statements (duplicates, copy LSH buckets, exact text hashes, the
+event index read newest first with a cap per term, memberships, clusters), decides each article's
+placement in memory in input order, and writes the batch with multi-row statements. Articles of
+the batch are candidates for the ones after them, so two copies in one batch end in one cluster.
 
 Matching: copy candidates come from the persistent LSH index (level 0) and the exact text hash;
 each is verified on actual shingles (`archive.core.matching.is_copy`) against the original of its
@@ -16,7 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -25,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from archive.config import Settings
 from archive.core import events, matching, metadata, sketch
-from archive.db import queries
+from archive.db import bulk
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -38,13 +47,15 @@ from archive.db.models import (
     ClusterHistory,
     ClusterMember,
     RawDocument,
-    Source,
     utcnow,
 )
-from archive.pipeline.extract import Document, Extracted
-from archive.pipeline.fingerprint import Fingerprint
+from archive.pipeline.extract import Document
+
+if TYPE_CHECKING:
+    from archive.pipeline.batch import Prepared
 
 _SHINGLE_CACHE = 4096
+_SAME_TEXT_LIMIT = 5
 
 
 @dataclasses.dataclass
@@ -81,6 +92,61 @@ def decompress(content: bytes, compression: str) -> bytes:
     return content
 
 
+@dataclasses.dataclass(eq=False)
+class _Cluster:
+    """A cluster as placement sees it during one batch: loaded from the database or new."""
+
+    kind: str
+    representative_id: int
+    id: int | None = None
+    event_id: int | None = None
+    event: "_Cluster | None" = None
+    size: int = 1
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    first_published: dt.datetime | None = None
+    last_published: dt.datetime | None = None
+    original_reason: str | None = None
+    centroid: dict[str, float] | None = None
+    is_new: bool = False
+    dirty: bool = False
+    members: list[matching.Candidate] | None = None  # copy clusters, loaded when one joins
+    stored_roles: dict[int, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(eq=False)
+class _Article:
+    """One article of the batch that is not a duplicate, with what placement decides for it."""
+
+    index: int
+    prepared: "Prepared"
+    url: str
+    source_name: str | None
+    id: int = 0
+    copy_cluster: _Cluster | None = None
+    event_cluster: _Cluster | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def fp(self):
+        return self.prepared.fp
+
+    @property
+    def published_at(self) -> dt.datetime | None:
+        return self.prepared.extracted.published_at
+
+    @property
+    def fetched_at(self) -> dt.datetime:
+        return self.prepared.doc.fetched_at or self._now
+
+    def candidate(self) -> matching.Candidate:
+        ex = self.prepared.extracted
+        return matching.Candidate(self.id, ex.published_at, self.fetched_at, ex.attribution, self.source_name,
+                                  ex.canonical_url, self.url)
+
+    _now: dt.datetime = dataclasses.field(default_factory=utcnow)
+
+
 class Placer:
     """Matches and writes articles; keeps a small cache of candidates' shingle sets."""
 
@@ -90,177 +156,377 @@ class Placer:
         self._shingles: OrderedDict[int, np.ndarray] = OrderedDict()
         self._sources: dict[str, int] = {}
 
-    # -- candidates ---------------------------------------------------------------------------
-
-    def shingles_of(self, session: Session, article_id: int) -> np.ndarray:
-        cached = self._shingles.get(article_id)
-        if cached is not None:
-            self._shingles.move_to_end(article_id)
-            return cached
-        text = session.scalar(select(Article.clean_text).where(Article.id == article_id)) or ""
-        value = sketch.shingle_set(text, self.settings.sketch)
-        self._shingles[article_id] = value
+    def _remember_shingles(self, article_id: int, shingles: np.ndarray) -> None:
+        self._shingles[article_id] = shingles
         if len(self._shingles) > _SHINGLE_CACHE:
             self._shingles.popitem(last=False)
-        return value
 
-    def find_copy(self, session: Session, fp: Fingerprint) -> tuple[int, int, matching.Overlap] | None:
-        """(copy cluster, matched original, overlap) of the best verified copy match, or None."""
-        limit = self.config.max_candidates
-        ids = queries.same_text(session, fp.text_hash)
-        ids += [a for a, _ in queries.band_candidates(session, 0, fp.copy_keys, limit)]
-        if not ids:
-            return None
-        member_of = queries.membership(session, ids)
-        cluster_ids = list(dict.fromkeys(m[COPY] for m in member_of.values() if COPY in m))[:limit]
-        reps = dict(
-            session.execute(select(Cluster.id, Cluster.representative_id).where(Cluster.id.in_(cluster_ids))).all()
-        )
-        best = None
-        for cluster_id in cluster_ids:
-            rep = reps.get(cluster_id)
-            if rep is None:
-                continue
-            ov = matching.overlap(fp.shingles, self.shingles_of(session, rep))
-            if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):
-                best = (cluster_id, rep, ov)
-        return best
-
-    def find_event(self, session: Session, fp: Fingerprint, published: dt.datetime | None,
-                   extra_articles: list[int]) -> tuple[int, float] | None:
-        cfg = self.settings.event_sketch
-        hits = queries.band_candidates(session, 1, fp.event_keys, self.config.max_candidates,
-                                       bucket_limit=cfg.bucket_limit)
-        ids = [a for a, _ in hits] + extra_articles
-        if not ids or not fp.event_terms:
-            return None
-        member_of = queries.membership(session, ids)
-        event_ids = list(dict.fromkeys(m[EVENT] for m in member_of.values() if EVENT in m))
-        if not event_ids:
-            return None
-        best = None
-        window = self.config.event_window_days
-        for cluster in session.scalars(select(Cluster).where(Cluster.id.in_(event_ids))):
-            if not matching.within_window(published, cluster.first_published, cluster.last_published, window):
-                continue
-            score = events.cosine(fp.event_terms, _normalised(cluster.centroid or {}))
-            if score >= self.config.event_similarity and (best is None or score > best[1]):
-                best = (cluster.id, score)
-        return best
-
-    # -- writing ------------------------------------------------------------------------------
-
-    def place(self, session: Session, doc: Document, ex: Extracted, fp: Fingerprint, run_id: int | None) -> Outcome:
-        url = article_url(doc)
-        if queries.raw_exists(session, doc.sha256) or queries.url_exists(session, url):
-            return Outcome("duplicate")
-        now = doc.fetched_at or utcnow()
-        source_name = doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url) or metadata.byline_outlet(ex.byline)
-        source_id = queries.source_id(session, source_name, "file" if not doc.url or doc.url.startswith("file:") else "web",
-                                      self._sources) if source_name else None
-        content, compression = compress(doc.content)
-        raw = RawDocument(
-            sha256=doc.sha256, location=doc.location, media_type=doc.media_type, encoding=ex.encoding,
-            status_code=doc.status_code, headers=doc.headers, size=len(doc.content), compression=compression,
-            content=content, received_at=now,
-        )
-        session.add(raw)
-        session.flush()
-        article = Article(
-            source_id=source_id, raw_document_id=raw.id, run_id=run_id, url=url,
-            canonical_url=ex.canonical_url, title=ex.title, byline=ex.byline, attribution=ex.attribution,
-            published_at=ex.published_at, fetched_at=now, language=fp.language, clean_text=ex.text,
-            text_hash=fp.text_hash, shingle_count=int(fp.shingles.size),
-            signature=sketch.signature_bytes(fp.signature),
-            event_terms=fp.event_terms,
-            removed=[{"rule": r.rule, "text": r.text} for r in ex.removed],
-        )
-        copy_match = self.find_copy(session, fp)
-        session.add(article)
-        session.flush()
-        self._shingles[article.id] = fp.shingles
-        session.add_all(
-            [BandKey(level=0, band=b, key=k, article_id=article.id) for b, k in fp.copy_keys]
-            + [BandKey(level=1, band=b, key=k, article_id=article.id) for b, k in fp.event_keys]
-        )
-        if copy_match:
-            cluster_id, rep, ov = copy_match
-            copy_cluster = session.get(Cluster, cluster_id)
-            self._join_copy(session, copy_cluster, article, rep, ov)
-            event_cluster = session.get(Cluster, copy_cluster.event_id)
-            self._join_event(session, event_cluster, article, 1.0, {"via": "copy", "copy_cluster": cluster_id})
-            return Outcome("copy", article.id, cluster_id, event_cluster.id)
-        copy_cluster = self._new_cluster(session, COPY, article)
-        session.add(ClusterMember(cluster_id=copy_cluster.id, article_id=article.id, kind=COPY, role=ORIGINAL,
-                                  similarity=1.0, evidence={"reason": "first of its text"}))
-        candidates = [a for a, _ in queries.band_candidates(session, 0, fp.copy_keys, self.config.max_candidates)]
-        event_match = self.find_event(session, fp, article.published_at, [a for a in candidates if a != article.id])
-        new_event = event_match is None
-        if event_match:
-            event_cluster = session.get(Cluster, event_match[0])
-            self._join_event(session, event_cluster, article, event_match[1], {"via": "terms"})
+    def place_batch(self, session: Session, batch: Sequence["Prepared"], run_id: int | None,
+                    timings: dict[str, float] | None = None) -> list[Outcome]:
+        """Match, cluster and write a batch in the caller's transaction; one outcome per input."""
+        timings = {} if timings is None else timings
+        t0 = time.perf_counter()
+        outcomes: list[Outcome | None] = [None] * len(batch)
+        fresh = self._drop_duplicates(session, batch, outcomes)
+        if fresh:
+            placement = _BatchPlacement(self, session, fresh)
+            placement.look_up()
+            t1 = time.perf_counter()
+            self._insert_articles(session, fresh, run_id)
+            t2 = time.perf_counter()
+            placement.decide()
+            t3 = time.perf_counter()
+            placement.write()
+            t4 = time.perf_counter()
+            _add(timings, "candidates", t1 - t0)
+            _add(timings, "place", t3 - t2)
+            _add(timings, "write", (t2 - t1) + (t4 - t3))
+            for article in fresh:
+                outcomes[article.index] = article.outcome
         else:
-            event_cluster = self._new_cluster(session, EVENT, article)
-            event_cluster.centroid = dict(fp.event_terms)
-            session.add(ClusterMember(cluster_id=event_cluster.id, article_id=article.id, kind=EVENT, role=MEMBER,
-                                      similarity=1.0, evidence={"reason": "first of its event"}))
-        copy_cluster.event_id = event_cluster.id
-        return Outcome("new", article.id, copy_cluster.id, event_cluster.id, new_event)
+            _add(timings, "candidates", time.perf_counter() - t0)
+        return outcomes  # type: ignore[return-value]
 
-    def _new_cluster(self, session: Session, kind: str, article: Article) -> Cluster:
-        when = article.published_at or article.fetched_at
-        cluster = Cluster(
-            kind=kind, representative_id=article.id, size=1, first_seen=when, last_seen=when,
-            first_published=article.published_at, last_published=article.published_at,
-            original_reason="first of its text" if kind == COPY else None,
-        )
-        session.add(cluster)
-        session.flush()
-        session.add(ClusterHistory(action="create", cluster_id=cluster.id, article_id=article.id, actor="ingest"))
-        return cluster
+    def _drop_duplicates(self, session: Session, batch: Sequence["Prepared"],
+                         outcomes: list[Outcome | None]) -> list[_Article]:
+        """Inputs whose bytes or URL are archived (or came earlier in the batch) are duplicates."""
+        urls = [article_url(p.doc) for p in batch]
+        seen_sha = bulk.existing(session, RawDocument.sha256, [p.sha256 for p in batch])
+        seen_url = bulk.existing(session, Article.url, urls)
+        fresh = []
+        for index, (prepared, url) in enumerate(zip(batch, urls)):
+            if prepared.sha256 in seen_sha or url in seen_url:
+                outcomes[index] = Outcome("duplicate")
+                continue
+            seen_sha.add(prepared.sha256)
+            seen_url.add(url)
+            doc, ex = prepared.doc, prepared.extracted
+            source = (doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url)
+                      or metadata.byline_outlet(ex.byline))
+            fresh.append(_Article(index, prepared, url, source))
+        return fresh
 
-    def _touch(self, cluster: Cluster, article: Article) -> None:
-        when = article.published_at or article.fetched_at
-        cluster.size += 1
-        cluster.first_seen = min(filter(None, [cluster.first_seen, when]))
-        cluster.last_seen = max(filter(None, [cluster.last_seen, when]))
-        if article.published_at:
-            cluster.first_published = min(filter(None, [cluster.first_published, article.published_at]))
-            cluster.last_published = max(filter(None, [cluster.last_published, article.published_at]))
-        cluster.updated_at = utcnow()
-
-    def _join_copy(self, session: Session, cluster: Cluster, article: Article, rep: int, ov: matching.Overlap) -> None:
-        self._touch(cluster, article)
-        session.add(ClusterMember(cluster_id=cluster.id, article_id=article.id, kind=COPY, role=COPY_ROLE,
-                                  similarity=round(matching.copy_score(ov), 4), matched_article_id=rep,
-                                  evidence=ov.as_dict()))
-        session.flush()
-        self.reelect_original(session, cluster)
-
-    def _join_event(self, session: Session, cluster: Cluster, article: Article, score: float, evidence: dict) -> None:
-        self._touch(cluster, article)
-        cluster.centroid = _add_vectors(cluster.centroid or {}, article.event_terms or {})
-        session.add(ClusterMember(cluster_id=cluster.id, article_id=article.id, kind=EVENT, role=MEMBER,
-                                  similarity=round(score, 4), evidence=evidence))
-        session.add(ClusterHistory(action="join", cluster_id=cluster.id, article_id=article.id, actor="ingest",
-                                   detail=f"similarity {score:.3f}"))
+    def _insert_articles(self, session: Session, fresh: list[_Article], run_id: int | None) -> None:
+        kinds: dict[str, str] = {}
+        for a in fresh:
+            if a.source_name and a.source_name not in kinds:
+                doc = a.prepared.doc
+                kinds[a.source_name] = "file" if not doc.url or doc.url.startswith("file:") else "web"
+        sources = bulk.source_ids(session, kinds, self._sources)
+        raw_rows = []
+        for a in fresh:
+            doc = a.prepared.doc
+            content, compression = compress(doc.content)
+            raw_rows.append({
+                "sha256": a.prepared.sha256, "location": doc.location, "media_type": doc.media_type,
+                "encoding": a.prepared.extracted.encoding, "status_code": doc.status_code, "headers": doc.headers,
+                "size": len(doc.content), "compression": compression, "content": content,
+                "received_at": a.fetched_at,
+            })
+        raw_ids = bulk.insert_returning_ids(session, RawDocument, raw_rows)
+        rows = []
+        for a, raw_id in zip(fresh, raw_ids):
+            ex, fp = a.prepared.extracted, a.fp
+            rows.append({
+                "source_id": sources.get(a.source_name) if a.source_name else None, "raw_document_id": raw_id,
+                "run_id": run_id, "url": a.url, "canonical_url": ex.canonical_url, "title": ex.title,
+                "byline": ex.byline, "attribution": ex.attribution, "published_at": ex.published_at,
+                "fetched_at": a.fetched_at, "language": fp.language, "clean_text": ex.text,
+                "text_hash": fp.text_hash, "shingle_count": int(fp.shingles.size),
+                "signature": sketch.signature_bytes(fp.signature), "event_terms": fp.event_terms,
+                "removed": [{"rule": r.rule, "text": r.text} for r in ex.removed],
+            })
+        for a, article_id in zip(fresh, bulk.insert_returning_ids(session, Article, rows)):
+            a.id = article_id
 
     def reelect_original(self, session: Session, cluster: Cluster) -> None:
-        """Choose the copy cluster's original by evidence and set the members' roles."""
-        rows = session.execute(
-            select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
-                   Article.canonical_url, Article.url)
-            .join(ClusterMember, ClusterMember.article_id == Article.id)
-            .outerjoin(Source, Source.id == Article.source_id)
-            .where(ClusterMember.cluster_id == cluster.id)
-        ).all()
-        original, reason = matching.choose_original([matching.Candidate(*row) for row in rows])
+        """Choose a copy cluster's original by evidence and set the members' roles (after manual edits)."""
+        rows = bulk.copy_members(session, cluster.id)
+        original, reason = matching.choose_original([matching.Candidate(*row[:7]) for row in rows])
         cluster.original_reason = reason
         if original == cluster.representative_id:
             return
         cluster.representative_id = original
         for member in session.scalars(select(ClusterMember).where(ClusterMember.cluster_id == cluster.id)):
             member.role = ORIGINAL if member.article_id == original else COPY_ROLE
+
+
+class _BatchPlacement:
+    """The state of one batch's placement: what was read, what was decided, what to write."""
+
+    def __init__(self, placer: Placer, session: Session, fresh: list[_Article]):
+        self.placer = placer
+        self.session = session
+        self.fresh = fresh
+        self.config = placer.config
+        self.cap = placer.settings.event_sketch.bucket_limit
+        # read from the database
+        self.db_copy_postings: dict[tuple[int, int], list[int]] = {}
+        self.db_event_postings: dict[int, list[int]] = {}
+        self.db_same_text: dict[str, list[int]] = {}
+        self.member_of: dict[int, dict[str, Any]] = {}  # article id -> {"copy": _Cluster | id, ...}
+        self.clusters: dict[int, _Cluster] = {}
+        # articles of this batch, once placed
+        self.batch_copy_postings: dict[tuple[int, int], list[int]] = {}
+        self.batch_event_postings: dict[int, list[int]] = {}
+        self.batch_same_text: dict[str, list[int]] = {}
+        # what to write
+        self.new_clusters: list[_Cluster] = []
+        self.member_rows: list[dict[str, Any]] = []
+        self.history_rows: list[dict[str, Any]] = []
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def look_up(self) -> None:
+        """Read candidates, their memberships, clusters and originals' texts for the whole batch."""
+        s = self.session
+        self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
+        self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
+        self.db_event_postings = bulk.capped_postings(
+            s, 1, 0, {k for a in self.fresh for _, k in a.fp.event_keys}, self.cap)
+        likely = set()
+        for a in self.fresh:
+            likely.update(self._copy_candidates(a))
+            likely.update(self._event_candidates(a))
+        self._load_memberships(likely)
+        copies = [c for c in self.clusters.values() if c.kind == COPY]
+        self._load_clusters({c.event_id for c in copies if c.event_id})
+        self._load_texts({c.representative_id for c in copies})
+
+    def _load_memberships(self, article_ids) -> None:
+        missing = [i for i in article_ids if i not in self.member_of]
+        found = bulk.memberships(self.session, missing)
+        for article_id in missing:
+            self.member_of[article_id] = dict(found.get(article_id, {}))
+        self._load_clusters({cid for m in found.values() for cid in m.values()})
+
+    def _load_clusters(self, cluster_ids) -> None:
+        missing = [i for i in cluster_ids if i not in self.clusters]
+        for cid, row in bulk.clusters(self.session, missing).items():
+            self.clusters[cid] = _Cluster(
+                kind=row["kind"], representative_id=row["representative_id"], id=cid, event_id=row["event_id"],
+                size=row["size"], first_seen=row["first_seen"], last_seen=row["last_seen"],
+                first_published=row["first_published"], last_published=row["last_published"],
+                original_reason=row["original_reason"], centroid=row["centroid"],
+            )
+
+    def _load_texts(self, article_ids) -> None:
+        cache = self.placer._shingles
+        missing = [i for i in article_ids if i is not None and i not in cache]
+        for article_id, text in bulk.clean_texts(self.session, missing).items():
+            self.placer._remember_shingles(article_id, sketch.shingle_set(text or "", self.placer.settings.sketch))
+
+    def _shingles_of(self, article_id: int) -> np.ndarray:
+        cached = self.placer._shingles.get(article_id)
+        if cached is None:
+            self._load_texts([article_id])
+            cached = self.placer._shingles[article_id]
+        self.placer._shingles.move_to_end(article_id)
+        return cached
+
+    def _cluster_of(self, article_id: int, kind: str) -> _Cluster | None:
+        if article_id not in self.member_of:
+            self._load_memberships([article_id])
+        value = self.member_of[article_id].get(kind)
+        if value is None or isinstance(value, _Cluster):
+            return value
+        if value not in self.clusters:
+            self._load_clusters([value])
+        return self.clusters.get(value)
+
+    # -- candidates (the batch's earlier articles, newest first, before the archive's) ---------
+
+    def _same_text(self, a: _Article) -> list[int]:
+        digest = a.fp.text_hash
+        return (self.batch_same_text.get(digest, []) + self.db_same_text.get(digest, []))[:_SAME_TEXT_LIMIT]
+
+    def _band_hits(self, a: _Article) -> Counter:
+        hits: Counter[int] = Counter()
+        for key in a.fp.copy_keys:
+            hits.update(reversed(self.batch_copy_postings.get(key, ())))
+            hits.update(self.db_copy_postings.get(key, ()))
+        return hits
+
+    def _copy_candidates(self, a: _Article) -> list[int]:
+        return self._same_text(a) + [i for i, _ in self._band_hits(a).most_common(self.config.max_candidates)]
+
+    def _event_candidates(self, a: _Article) -> list[int]:
+        hits: Counter[int] = Counter()
+        for _, key in a.fp.event_keys:
+            newest = list(reversed(self.batch_event_postings.get(key, ())))
+            hits.update((newest + self.db_event_postings.get(key, []))[: self.cap])
+        others = [i for i, _ in self._band_hits(a).most_common(self.config.max_candidates - 1) if i != a.id]
+        return [i for i, _ in hits.most_common(self.config.max_candidates)] + others
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def decide(self) -> None:
+        for a in self.fresh:
+            match = self._find_copy(a)
+            if match:
+                cluster, rep, ov = match
+                self._join_copy(cluster, a, rep, ov)
+                self._join_event(cluster.event, a, 1.0, {"via": "copy", "copy_cluster": cluster})
+                a.copy_cluster, a.event_cluster = cluster, cluster.event
+                a.outcome = Outcome("copy")
+            else:
+                copy_cluster = self._new_cluster(COPY, a, "first of its text")
+                copy_cluster.members = [a.candidate()]
+                self._member(copy_cluster, a, None, 1.0, None, {"reason": "first of its text"})
+                event_match = self._find_event(a)
+                if event_match:
+                    event_cluster, score = event_match
+                    self._join_event(event_cluster, a, score, {"via": "terms"})
+                else:
+                    event_cluster = self._new_cluster(EVENT, a, None)
+                    event_cluster.centroid = dict(a.fp.event_terms)
+                    self._member(event_cluster, a, MEMBER, 1.0, None, {"reason": "first of its event"})
+                copy_cluster.event = event_cluster
+                a.copy_cluster, a.event_cluster = copy_cluster, event_cluster
+                a.outcome = Outcome("new", new_event=event_match is None)
+            self._index(a)
+
+    def _index(self, a: _Article) -> None:
+        """Make a placed article a candidate for the rest of the batch."""
+        self.batch_same_text.setdefault(a.fp.text_hash, []).append(a.id)
+        for key in a.fp.copy_keys:
+            self.batch_copy_postings.setdefault(key, []).append(a.id)
+        for _, key in a.fp.event_keys:
+            self.batch_event_postings.setdefault(key, []).append(a.id)
+        self.member_of[a.id] = {COPY: a.copy_cluster, EVENT: a.event_cluster}
+        self.placer._remember_shingles(a.id, a.fp.shingles)
+
+    def _find_copy(self, a: _Article) -> tuple[_Cluster, int, matching.Overlap] | None:
+        """(copy cluster, matched original, overlap) of the best verified copy match, or None."""
+        ids = self._copy_candidates(a)
+        clusters = list(dict.fromkeys(c for c in (self._cluster_of(i, COPY) for i in ids) if c is not None))
+        best = None
+        for cluster in clusters[: self.config.max_candidates]:
+            rep = cluster.representative_id
+            if rep is None:
+                continue
+            ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
+            if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):
+                best = (cluster, rep, ov)
+        if best and best[0].event is None:
+            best[0].event = self._cluster_by_id(best[0].event_id)
+        return best
+
+    def _cluster_by_id(self, cluster_id: int) -> _Cluster:
+        self._load_clusters([cluster_id])
+        return self.clusters[cluster_id]
+
+    def _find_event(self, a: _Article) -> tuple[_Cluster, float] | None:
+        ids = self._event_candidates(a)
+        if not ids or not a.fp.event_terms:
+            return None
+        found = (self._cluster_of(i, EVENT) for i in ids if i != a.id)
+        best = None
+        window = self.config.event_window_days
+        for cluster in dict.fromkeys(c for c in found if c is not None):
+            if not matching.within_window(a.published_at, cluster.first_published, cluster.last_published, window):
+                continue
+            score = events.cosine(a.fp.event_terms, _normalised(cluster.centroid or {}))
+            if score >= self.config.event_similarity and (best is None or score > best[1]):
+                best = (cluster, score)
+        return best
+
+    def _new_cluster(self, kind: str, a: _Article, reason: str | None) -> _Cluster:
+        when = a.published_at or a.fetched_at
+        cluster = _Cluster(kind=kind, representative_id=a.id, first_seen=when, last_seen=when,
+                           first_published=a.published_at, last_published=a.published_at,
+                           original_reason=reason, is_new=True)
+        self.new_clusters.append(cluster)
+        self.history_rows.append({"action": "create", "cluster": cluster, "article_id": a.id, "detail": None})
+        return cluster
+
+    def _member(self, cluster: _Cluster, a: _Article, role: str | None, similarity: float,
+                matched: int | None, evidence: dict) -> None:
+        """A membership row; role None means: decided by the copy cluster's original at write time."""
+        self.member_rows.append({"cluster": cluster, "article_id": a.id, "kind": cluster.kind, "role": role,
+                                 "similarity": similarity, "matched_article_id": matched, "evidence": evidence})
+
+    def _touch(self, cluster: _Cluster, a: _Article) -> None:
+        when = a.published_at or a.fetched_at
+        cluster.size += 1
+        cluster.first_seen = min(filter(None, [cluster.first_seen, when]))
+        cluster.last_seen = max(filter(None, [cluster.last_seen, when]))
+        if a.published_at:
+            cluster.first_published = min(filter(None, [cluster.first_published, a.published_at]))
+            cluster.last_published = max(filter(None, [cluster.last_published, a.published_at]))
+        cluster.dirty = True
+
+    def _join_copy(self, cluster: _Cluster, a: _Article, rep: int, ov: matching.Overlap) -> None:
+        self._touch(cluster, a)
+        self._member(cluster, a, None, round(matching.copy_score(ov), 4), rep, ov.as_dict())
+        if cluster.members is None:
+            rows = bulk.copy_members(self.session, cluster.id)
+            cluster.members = [matching.Candidate(*row[:7]) for row in rows]
+            cluster.stored_roles = {row[0]: row[7] for row in rows}
+        cluster.members.append(a.candidate())
+        cluster.representative_id, cluster.original_reason = matching.choose_original(cluster.members)
+
+    def _join_event(self, cluster: _Cluster, a: _Article, score: float, evidence: dict) -> None:
+        self._touch(cluster, a)
+        cluster.centroid = _add_vectors(cluster.centroid or {}, a.fp.event_terms or {})
+        self._member(cluster, a, MEMBER, round(score, 4), None, evidence)
+        self.history_rows.append({"action": "join", "cluster": cluster, "article_id": a.id,
+                                  "detail": f"similarity {score:.3f}"})
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        s = self.session
+        for kind in (EVENT, COPY):  # events first: a new copy cluster names its event
+            created = [c for c in self.new_clusters if c.kind == kind]
+            rows = [self._cluster_row(c) for c in created]
+            for cluster, cluster_id in zip(created, bulk.insert_returning_ids(s, Cluster, rows)):
+                cluster.id = cluster_id
+        now = utcnow()
+        bulk.update_rows(s, Cluster, [
+            {"id": c.id, "updated_at": now, **self._cluster_row(c)}
+            for c in self.clusters.values() if c.dirty
+        ])
+        role_changes = []
+        for c in self.clusters.values():
+            for article_id, role in c.stored_roles.items():
+                wanted = ORIGINAL if article_id == c.representative_id else COPY_ROLE
+                if wanted != role:
+                    role_changes.append({"cluster_id": c.id, "article_id": article_id, "role": wanted})
+        bulk.update_rows(s, ClusterMember, role_changes)
+        members = []
+        for row in self.member_rows:
+            cluster = row.pop("cluster")
+            if row["role"] is None:
+                row["role"] = ORIGINAL if row["article_id"] == cluster.representative_id else COPY_ROLE
+            if isinstance(row["evidence"].get("copy_cluster"), _Cluster):
+                row["evidence"] = {**row["evidence"], "copy_cluster": row["evidence"]["copy_cluster"].id}
+            members.append({"cluster_id": cluster.id, **row})
+        bulk.insert_dicts(s, ClusterMember, members)
+        bulk.insert_rows(s, ClusterHistory, ("action", "cluster_id", "article_id", "actor", "detail", "at"),
+                         [(h["action"], h["cluster"].id, h["article_id"], "ingest", h["detail"], now)
+                          for h in self.history_rows])
+        bulk.insert_rows(s, BandKey, ("level", "band", "key", "article_id"),
+                         [(0, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
+                         + [(1, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys])
+        for a in self.fresh:
+            a.outcome.article_id = a.id
+            a.outcome.copy_cluster = a.copy_cluster.id
+            a.outcome.event_cluster = a.event_cluster.id
+
+    @staticmethod
+    def _cluster_row(c: _Cluster) -> dict[str, Any]:
+        row = {
+            "kind": c.kind, "representative_id": c.representative_id, "size": c.size,
+            "first_seen": c.first_seen, "last_seen": c.last_seen, "first_published": c.first_published,
+            "last_published": c.last_published, "original_reason": c.original_reason, "centroid": c.centroid,
+        }
+        row["event_id"] = c.event.id if c.event is not None else c.event_id
+        return row
+
+
+def _add(timings: dict[str, float], stage: str, seconds: float) -> None:
+    timings[stage] = timings.get(stage, 0.0) + seconds
 
 
 def _add_vectors(total: dict[str, float], vector: dict[str, float], limit: int = 100) -> dict[str, float]:

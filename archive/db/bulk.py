@@ -1,0 +1,174 @@
+"""Batch reads and writes for the ingest path: few statements per batch, whatever its size.
+
+Reads take lists of keys (split into chunks that stay under SQLite's bound-parameter limit);
+inverted-index postings are read newest first with a cap per key, so their cost does not grow
+with the archive. Writes are multi-row: COPY on PostgreSQL, `executemany` on SQLite, and inserts
+with RETURNING (in parameter order) where the new ids are needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from archive.db.models import Article, BandKey, Cluster, ClusterMember, Source
+
+# Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
+CHUNK = 5000
+# SQLite allows at most 500 terms in one compound SELECT.
+_UNION_CHUNK = 400
+
+
+def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def existing(session: Session, column, values: Iterable) -> set:
+    """The subset of `values` present in `column` (a unique column, looked up by its index)."""
+    wanted = list(set(values))
+    found: set = set()
+    for part in chunks(wanted):
+        found.update(session.scalars(select(column).where(column.in_(part))))
+    return found
+
+
+def source_ids(session: Session, wanted: dict[str, str], cache: dict[str, int]) -> dict[str, int]:
+    """name -> id for every name in `wanted` (name -> kind), creating the missing sources."""
+    missing = [name for name in wanted if name not in cache]
+    for part in chunks(missing):
+        cache.update(session.execute(select(Source.name, Source.id).where(Source.name.in_(part))).all())
+    for name in missing:
+        if name not in cache:
+            cache[name] = session.scalar(insert(Source).values(name=name, kind=wanted[name]).returning(Source.id))
+    return {name: cache[name] for name in wanted}
+
+
+def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dict[str, list[int]]:
+    """text hash -> up to `per_hash` ids of archived articles with that exact text."""
+    out: dict[str, list[int]] = {}
+    for part in chunks(list(set(hashes))):
+        rows = session.execute(select(Article.text_hash, Article.id).where(Article.text_hash.in_(part)))
+        for digest, article_id in rows:
+            ids = out.setdefault(digest, [])
+            if len(ids) < per_hash:
+                ids.append(article_id)
+    return out
+
+
+def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small)."""
+    wanted = set(keys)
+    out: dict[tuple[int, int], list[int]] = {}
+    for part in chunks(sorted({k for _, k in wanted})):
+        rows = session.execute(
+            select(BandKey.band, BandKey.key, BandKey.article_id).where(BandKey.level == level, BandKey.key.in_(part))
+        )
+        for band, key, article_id in rows:
+            if (band, key) in wanted:
+                out.setdefault((band, key), []).append(article_id)
+    return out
+
+
+def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int) -> dict[int, list[int]]:
+    """key -> the `cap` newest article ids indexed under it, newest first, in a few statements."""
+    out: dict[int, list[int]] = {}
+    distinct = sorted(set(keys))
+    for part in chunks(distinct, _UNION_CHUNK):
+        params: dict[str, Any] = {"level": level, "band": band, "cap": cap}
+        selects = []
+        for i, key in enumerate(part):
+            params[f"k{i}"] = key
+            selects.append(
+                f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = :level AND band = :band "
+                f"AND key = :k{i} ORDER BY article_id DESC LIMIT :cap) AS s{i}"
+            )
+        for key, article_id in session.execute(text(" UNION ALL ".join(selects)), params):
+            out.setdefault(key, []).append(article_id)
+    for ids in out.values():
+        ids.sort(reverse=True)
+    return out
+
+
+def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """article id -> {"copy": cluster id, "event": cluster id}."""
+    out: dict[int, dict[str, int]] = {}
+    for part in chunks(list(set(article_ids))):
+        rows = session.execute(
+            select(ClusterMember.article_id, ClusterMember.kind, ClusterMember.cluster_id)
+            .where(ClusterMember.article_id.in_(part))
+        )
+        for article_id, kind, cluster_id in rows:
+            out.setdefault(article_id, {})[kind] = cluster_id
+    return out
+
+
+CLUSTER_FIELDS = ("id", "kind", "representative_id", "event_id", "size", "first_seen", "last_seen",
+                  "first_published", "last_published", "original_reason", "centroid")
+
+
+def clusters(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """cluster id -> its placement fields (CLUSTER_FIELDS) as a dict."""
+    columns = [getattr(Cluster, name) for name in CLUSTER_FIELDS]
+    out: dict[int, dict[str, Any]] = {}
+    for part in chunks(sorted(set(cluster_ids))):
+        for row in session.execute(select(*columns).where(Cluster.id.in_(part))):
+            out[row.id] = dict(row._mapping)
+    return out
+
+
+def clean_texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for part in chunks(sorted(set(article_ids))):
+        out.update(session.execute(select(Article.id, Article.clean_text).where(Article.id.in_(part))).all())
+    return out
+
+
+def copy_members(session: Session, cluster_id: int) -> list[tuple]:
+    """(article id, published, fetched, attribution, source name, canonical url, url, role) of a cluster."""
+    return list(session.execute(
+        select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
+               Article.canonical_url, Article.url, ClusterMember.role)
+        .join(ClusterMember, ClusterMember.article_id == Article.id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(ClusterMember.cluster_id == cluster_id)
+    ).all())
+
+
+def insert_returning_ids(session: Session, model, rows: list[dict[str, Any]]) -> list[int]:
+    """Multi-row INSERT of `rows`; the new ids in the order of the rows."""
+    if not rows:
+        return []
+    table: Table = model.__table__
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
+def insert_rows(session: Session, model, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Multi-row INSERT of plain tuples: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    table: Table = model.__table__
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+
+
+def update_rows(session: Session, model, rows: list[dict[str, Any]]) -> None:
+    """UPDATE by primary key, many rows in one executemany."""
+    if rows:
+        session.execute(update(model), rows)
+
+
+def insert_dicts(session: Session, model, rows: list[dict[str, Any]]) -> None:
+    """Multi-row INSERT of dicts (columns with JSON or defaults), one executemany."""
+    if rows:
+        session.execute(insert(model.__table__), rows)

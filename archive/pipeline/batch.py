@@ -1,0 +1,153 @@
+"""The CPU side of a batch: decode, extract, clean and fingerprint, in this process or in workers.
+
+`prepare_batch` turns a list of loaded inputs into `Prepared` articles (or `Rejection`s with the
+reason) and times its stages. `PreparePool` runs it in N worker processes, batches in flight
+bounded so memory depends on the batch size, results handed back in input order; the one writer
+(`archive.pipeline.ingest.Ingestor`) places and commits them.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import multiprocessing
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from archive.config import Settings
+from archive.errors import RejectedInput
+from archive.pipeline import extract as extraction
+from archive.pipeline.extract import Document, Extracted
+from archive.pipeline.fingerprint import Fingerprint, fingerprint_batch
+from archive.pipeline.loaders import Rejection
+
+STAGES = ("read", "extract", "fingerprint", "candidates", "place", "write")
+
+
+@dataclasses.dataclass
+class Prepared:
+    """One input ready for placement."""
+
+    doc: Document
+    extracted: Extracted
+    fp: Fingerprint
+    sha256: str
+
+
+Item = Document | Rejection
+Result = Prepared | Rejection
+
+
+@dataclasses.dataclass
+class PreparedBatch:
+    items: list[Result]
+    timings: dict[str, float]
+
+
+def _extract_one(doc: Document) -> Extracted | Rejection:
+    try:
+        return extraction.extract(doc)
+    except RejectedInput as exc:
+        return Rejection(doc.location, exc.reason, exc.detail, doc.sha256)
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        return Rejection(doc.location, "unprocessable", f"{type(exc).__name__}: {exc}"[:500], doc.sha256)
+
+
+def prepare_batch(items: Sequence[Item], settings: Settings) -> PreparedBatch:
+    """Extract and clean each document, then fingerprint the batch at once; rejections pass through."""
+    t0 = time.perf_counter()
+    results: list[Result | None] = []
+    ready: list[tuple[int, Document, Extracted]] = []
+    for item in items:
+        if isinstance(item, Rejection):
+            results.append(item)
+            continue
+        extracted = _extract_one(item)
+        if isinstance(extracted, Rejection):
+            results.append(extracted)
+        else:
+            ready.append((len(results), item, extracted))
+            results.append(None)
+    t1 = time.perf_counter()
+    try:
+        fps = fingerprint_batch([ex for _, _, ex in ready], settings.sketch, settings.event_sketch)
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        fps = [_fingerprint_alone(doc, ex, settings) for _, doc, ex in ready]  # find the one that fails
+    for (index, doc, ex), fp in zip(ready, fps):
+        results[index] = fp if isinstance(fp, Rejection) else Prepared(doc, ex, fp, doc.sha256)
+    t2 = time.perf_counter()
+    return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
+
+
+def _fingerprint_alone(doc: Document, ex: Extracted, settings: Settings) -> Fingerprint | Rejection:
+    try:
+        return fingerprint_batch([ex], settings.sketch, settings.event_sketch)[0]
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        return Rejection(doc.location, "unprocessable", f"{type(exc).__name__}: {exc}"[:500], doc.sha256)
+
+
+def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None = None) -> Iterator[list[Item]]:
+    """Consecutive lists of `size` items; time spent reading the input is added to timings["read"]."""
+    iterator = iter(items)
+    while True:
+        t0 = time.perf_counter()
+        chunk = []
+        for item in iterator:
+            chunk.append(item)
+            if len(chunk) >= size:
+                break
+        if timings is not None:
+            timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
+        if not chunk:
+            return
+        yield chunk
+
+
+_worker_settings: Settings | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+
+
+def _prepare_in_worker(items: list[Item]) -> PreparedBatch:
+    return prepare_batch(items, _worker_settings)
+
+
+class PreparePool:
+    """N worker processes preparing batches; `map` yields results in input order.
+
+    At most `2 * workers` batches are in flight, so memory depends on the batch size only. Workers
+    are spawned (not forked): a process that has run Twisted or opened database connections is
+    not safe to fork.
+    """
+
+    def __init__(self, settings: Settings, workers: int):
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.settings = settings
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(settings,),
+        )
+
+    def map(self, chunks: Iterable[list[Item]]) -> Iterator[PreparedBatch]:
+        pending: collections.deque[Future] = collections.deque()
+        for chunk in chunks:
+            pending.append(self._executor.submit(_prepare_in_worker, chunk))
+            if len(pending) >= 2 * self.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "PreparePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,192 @@
+"""The batch path: one placement function whatever the batch size, copies found inside a batch,
+duplicates and rejections inside a batch, workers giving the same archive as one process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+
+import numpy as np
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from archive.api import Archive
+from archive.config import load_settings
+from archive.core import sketch
+from archive.db.models import BandKey, ClusterHistory, ClusterMember, IngestRun, RejectedInput
+from archive.pipeline.batch import prepare_batch
+from archive.pipeline.extract import Document, extract
+from archive.pipeline.fingerprint import fingerprint, fingerprint_batch
+from archive.pipeline.loaders import Rejection
+
+WORDS = ("harbour council budget river bridge minister storm vaccine election court museum railway "
+         "festival drought factory airport senate tariff protest satellite").split()
+
+
+def synthetic_text(rng: random.Random, words: int = 120) -> str:
+    """Sentences of made-up words: enough distinct shingles to tell texts apart."""
+    sentences = []
+    for _ in range(words // 12):
+        body = " ".join(f"{rng.choice(WORDS)}{rng.randrange(1000)}" for _ in range(12))
+        sentences.append(body.capitalize() + ".")
+    return "\n\n".join(" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3))
+
+
+def corpus(n_originals: int = 12, seed: int = 7) -> list[dict]:
+    """Originals, reprints (a watermark line appended, an ending trimmed) and one exact duplicate line."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n_originals):
+        text = synthetic_text(rng)
+        day = 1 + i % 20
+        records.append({"id": f"o{i}", "url": f"https://news.example/o{i}", "title": f"Story {i}",
+                        "text": text, "published": f"2025-03-{day:02d}T08:00:00Z", "source": "example"})
+        if i % 3 == 0:
+            records.append({"id": f"c{i}", "url": f"https://farm.example/c{i}", "title": f"Story {i} (reprint)",
+                            "text": text + "\n\nRead more at farm.example", "published": f"2025-03-{day:02d}T12:00:00Z",
+                            "source": "farm"})
+        if i % 4 == 0:
+            trimmed = "\n\n".join(text.split("\n\n")[:-1])
+            records.append({"id": f"t{i}", "url": f"https://copy.example/t{i}", "title": f"Story {i}",
+                            "text": trimmed, "published": f"2025-03-{day:02d}T06:00:00Z", "source": "copy"})
+    rng.shuffle(records)
+    return records
+
+
+def documents(records: list[dict]) -> list[Document]:
+    out = []
+    for n, record in enumerate(records):
+        line = json.dumps(record, ensure_ascii=False).encode()
+        out.append(Document(content=line, location=f"test.jsonl:{n + 1}", kind="record", url=record.get("url"),
+                            source=record.get("source"), fields=record, media_type="application/json"))
+    return out
+
+
+def open_archive(url: str, batch_size: int) -> Archive:
+    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size)
+    return Archive(settings)
+
+
+def partition(archive: Archive) -> dict:
+    """The archive's clustering in terms of URLs: copy clusters with their original, events."""
+    out = {}
+    for kind in ("copy", "event"):
+        groups = []
+        for c in archive.clusters(kind=kind):
+            urls = sorted(a["url"] for a in c["articles"])
+            original = next((a["url"] for a in c["articles"] if a["role"] == "original"), None)
+            groups.append((tuple(urls), original if kind == "copy" else None, c["size"]))
+        out[kind] = sorted(groups)
+    return out
+
+
+def test_fingerprint_batch_equals_single_path():
+    rng = random.Random(3)
+    texts = [synthetic_text(rng, 60) for _ in range(5)] + ["东莞香港国际空港中心作为全球首个直达机场空侧的跨境海空联运项目"]
+    extracted = [extract(d) for d in documents([{"text": t, "title": "t"} for t in texts])]
+    settings = load_settings({})
+    together = fingerprint_batch(extracted, settings.sketch, settings.event_sketch)
+    for ex, fp in zip(extracted, together):
+        alone = fingerprint(ex, settings.sketch, settings.event_sketch)
+        assert np.array_equal(fp.signature, sketch.signature(sketch.shingle_hashes(ex.text, settings.sketch),
+                                                             settings.sketch))
+        assert np.array_equal(fp.signature, alone.signature) and np.array_equal(fp.shingles, alone.shingles)
+        assert (fp.copy_keys, fp.event_keys, fp.event_terms, fp.text_hash) == (
+            alone.copy_keys, alone.event_keys, alone.event_terms, alone.text_hash)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=80), min_size=1, max_size=6))
+def test_signatures_batch_equals_datasketch_path(texts):
+    cfg = sketch.SketchConfig()
+    arrays = [sketch.shingle_hashes(t, cfg) for t in texts]
+    batch = sketch.signatures_batch(arrays, cfg)
+    for row, arr in zip(batch, arrays):
+        assert np.array_equal(row, sketch.signature(arr, cfg))
+
+
+def test_batch_of_many_places_like_batches_of_one(db_url, tmp_path):
+    """The clustering does not depend on the batch size: one article at a time and all at once agree."""
+    docs = documents(corpus())
+    results = []
+    for size, url in ((1, db_url), (500, f"sqlite:///{tmp_path / 'other.db'}")):
+        with open_archive(url, size) as archive:
+            archive.upgrade()
+            summary = archive.ingest_documents(docs)
+            results.append((partition(archive), (summary.new, summary.copies, summary.duplicates)))
+    assert results[0] == results[1]
+    copies = {g[0] for g in results[0][0]["copy"] if g[2] > 1}
+    expected = {tuple(sorted(u for u in (f"https://news.example/o{i}", f"https://farm.example/c{i}" if i % 3 == 0 else None,
+                                         f"https://copy.example/t{i}" if i % 4 == 0 else None) if u))
+                for i in (0, 3, 4, 6, 8, 9)}
+    assert copies == expected
+    assert results[0][1] == (12, 7, 0)
+
+
+def test_two_copies_in_one_batch_share_a_cluster(db_url):
+    rng = random.Random(11)
+    text = synthetic_text(rng)
+    records = [
+        {"id": "a", "url": "https://a.example/1", "title": "Storm", "text": text, "published": "2025-05-02"},
+        {"id": "b", "url": "https://b.example/1", "title": "Storm", "text": text + "\n\nSource: a.example",
+         "published": "2025-05-01"},
+    ]
+    with open_archive(db_url, 200) as archive:
+        summary = archive.ingest_documents(documents(records))
+        assert (summary.new, summary.copies) == (1, 1)
+        [cluster] = [c for c in archive.clusters(kind="copy") if c["size"] == 2]
+        roles = {a["url"]: a["role"] for a in cluster["articles"]}
+        # b was published first, so it is the original although it came second
+        assert roles == {"https://b.example/1": "original", "https://a.example/1": "copy"}
+        assert "earliest published" in cluster["original_reason"]
+        [event] = archive.clusters(kind="event")
+        assert event["size"] == 2
+
+
+def test_duplicates_and_rejections_inside_one_batch(db_url):
+    rng = random.Random(5)
+    records = [{"id": "x", "url": "https://x.example/1", "title": "X", "text": synthetic_text(rng)}]
+    docs = documents(records) * 2  # the same bytes twice
+    docs.append(documents([{"id": "y", "url": "https://x.example/1", "title": "Y", "text": synthetic_text(rng)}])[0])
+    docs.append(documents([{"id": "z", "title": "Z", "text": ""}])[0])
+    docs.append(Rejection("broken.jsonl:9", "bad-json", "Expecting value"))
+    with open_archive(db_url, 200) as archive:
+        summary = archive.ingest_documents(docs)
+        assert (summary.read, summary.new, summary.duplicates, summary.rejected) == (5, 1, 2, 2)
+        with archive.session() as s:
+            assert sorted(s.scalars(select(RejectedInput.reason))) == ["bad-json", "no-text"]
+            run = s.get(IngestRun, summary.run_id)
+            assert (run.read, run.new, run.duplicates, run.rejected, run.status) == (5, 1, 2, 2, "ok")
+            assert s.scalar(select(func.count()).select_from(BandKey)) == 32 + len(
+                prepare_batch(docs[:1], archive.settings).items[0].fp.event_keys)
+        again = archive.ingest_documents(docs)
+        assert (again.new, again.duplicates, again.rejected) == (0, 3, 2)
+
+
+def test_history_and_members_written_for_each_article(db_url):
+    with open_archive(db_url, 7) as archive:
+        summary = archive.ingest_documents(documents(corpus(6)))
+        with archive.session() as s:
+            articles = summary.new + summary.copies
+            assert s.scalar(select(func.count()).select_from(ClusterMember)) == 2 * articles
+            creates = s.scalar(select(func.count()).select_from(ClusterHistory).where(ClusterHistory.action == "create"))
+            joins = s.scalar(select(func.count()).select_from(ClusterHistory).where(ClusterHistory.action == "join"))
+            copy_clusters = len(archive.clusters(kind="copy"))
+            event_clusters = len(archive.clusters(kind="event"))
+            assert creates == copy_clusters + event_clusters
+            assert joins == articles - event_clusters
+
+
+def test_workers_build_the_same_archive(sqlite_url, tmp_path):
+    docs = documents(corpus(9, seed=21))
+    results = []
+    for workers, url in ((0, sqlite_url), (2, f"sqlite:///{tmp_path / 'workers.db'}")):
+        with open_archive(url, 4) as archive:
+            archive.upgrade()
+            archive.ingestor.workers = workers
+            summary = archive.ingest_documents(docs)
+            results.append((partition(archive), summary.new, summary.copies))
+            assert {"read", "extract", "fingerprint", "candidates", "place", "write"} <= set(summary.timings)
+    assert results[0] == results[1]

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import overview, reporting
 from archive.config import Settings, load_settings
 from archive.db import migrate, queries
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
+from archive.db.readonly import QueryResult
 from archive.pipeline.extract import Document
 from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
 from archive.pipeline.loaders import Rejection, load
@@ -77,12 +79,24 @@ class Archive:
     def session(self) -> Session:
         return self.factory()
 
-    def clusters(self, kind: str | None = None, min_size: int = 1, limit: int | None = None) -> list[dict[str, Any]]:
+    def clusters(self, kind: str | None = None, min_size: int = 1, limit: int | None = None,
+                 where: overview.ClusterFilter | None = None) -> list[dict[str, Any]]:
+        """Active clusters with their members; `where` holds every filter (kind, times, source...)."""
+        where = where or overview.ClusterFilter(kind=kind, min_size=min_size, limit=limit)
         with self.factory() as session:
-            q = queries.clusters_query(kind, min_size)
-            if limit:
-                q = q.limit(limit)
-            return [self._cluster_dict(session, c) for c in session.scalars(q)]
+            return [self._cluster_dict(session, c) for c in session.scalars(overview.clusters_query(where))]
+
+    def stats(self) -> dict[str, Any]:
+        with self.factory() as session:
+            return overview.stats(session)
+
+    def sql(self, query: str) -> QueryResult:
+        """Run one statement read-only (`archive sql`)."""
+        return reporting.run_sql(self.settings.database_url, query)
+
+    def report(self, name: str, since=None, until=None, limit: int | None = None) -> QueryResult:
+        """Run a named report from archive/reports (`archive report`)."""
+        return reporting.run_report(self.settings.database_url, name, since, until, limit)
 
     def cluster(self, cluster_id: int) -> dict[str, Any]:
         with self.factory() as session:
@@ -93,6 +107,7 @@ class Archive:
         names = queries.source_names(session, [a.source_id for _, a in members])
         rep = next((a for _, a in members if a.id == c.representative_id), None)
         copy_of = queries.membership(session, [a.id for _, a in members]) if c.kind == "event" else {}
+        originals = overview.originals_of(session, [a.id for _, a in members])
         return {
             "id": c.id,
             "kind": c.kind,
@@ -115,6 +130,9 @@ class Archive:
                     "role": m.role,
                     "similarity": m.similarity,
                     "evidence": m.evidence,
+                    "original_id": originals.get(a.id, (None, None))[0],
+                    "delay_seconds": overview.delay_seconds(a.published_at or a.fetched_at,
+                                                            originals.get(a.id, (None, None))[1]),
                     **({"copy_cluster": copy_of.get(a.id, {}).get("copy")} if c.kind == "event" else {}),
                 }
                 for m, a in members

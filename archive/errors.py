@@ -28,3 +28,7 @@ class RejectedInput(ArchiveError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class BadInput(ArchiveError):
+    """A value given by the user (a date, a threshold, a query) cannot be used; the message says why."""

@@ -6,37 +6,56 @@ import click
 
 from archive.cli import cli
 from archive.cli.context import open_archive
-from archive.cli.output import console, json_option, print_json, print_table
+from archive import overview
+from archive.cli.output import console, csv_option, json_option, print_csv, print_json, print_table
+from archive.cli.params import since_option, until_option
+
+
+CLUSTER_COLUMNS = [("id", "cluster"), ("kind", "kind"), ("size", "size"), ("first_seen", "first seen"),
+                   ("last_seen", "last seen"), ("title", "representative title"), ("sources", "sources")]
 
 
 @cli.command()
 @click.option("--kind", type=click.Choice(["copy", "event"]), help="Only clusters of this level.")
+@since_option
+@until_option
+@click.option("--source", help="Only clusters with an article from this source (exact name).")
 @click.option("--min-size", type=click.IntRange(min=1), default=1, show_default=True, help="Smallest size shown.")
+@click.option("--title", help="Only clusters whose representative title contains this text (any case).")
+@click.option("--sort", type=click.Choice(overview.SORTS), default="size", show_default=True,
+              help="Largest first, or most recently active first.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many clusters.")
 @json_option
-def clusters(kind: str | None, min_size: int, limit: int | None, as_json: bool) -> None:
-    """List clusters, largest first.
+@csv_option
+def clusters(kind, since, until, source, min_size, title, sort, limit, as_json, as_csv) -> None:
+    """List clusters, largest (or most recent) first, filtered by time, source, size or title.
+
+    A cluster is shown when it was active between --since and --until (its articles' publication
+    times, else their fetch times).
 
     \b
     Example:
-      archive clusters --kind event --min-size 2 --json
+      archive clusters --kind event --since 7d --source example.com --min-size 2 --sort recent --json
     """
     archive = open_archive()
     archive.require_schema()
-    rows = archive.clusters(kind=kind, min_size=min_size, limit=limit)
+    rows = archive.clusters(where=overview.ClusterFilter(kind=kind, since=since, until=until, source=source,
+                                                         min_size=min_size, title=title, sort=sort, limit=limit))
     if as_json:
         print_json(rows)
-        return
-    print_table(rows, [("id", "cluster"), ("kind", "kind"), ("size", "size"), ("first_seen", "first seen"),
-                       ("title", "representative title"), ("sources", "sources")],
-                title=f"{kind.capitalize() + ' clusters' if kind else 'Clusters'} in {archive.url}")
+    elif as_csv:
+        print_csv(rows, [key for key, _ in CLUSTER_COLUMNS])
+    else:
+        print_table(rows, CLUSTER_COLUMNS,
+                    title=f"{kind.capitalize() + ' clusters' if kind else 'Clusters'} in {archive.url}")
 
 
 @cli.command()
 @click.argument("cluster_id", type=int)
 @json_option
 def cluster(cluster_id: int, as_json: bool) -> None:
-    """Show one cluster: its members with similarity and role (original or copy).
+    """Show one cluster as a timeline: each article with its source, time, role, similarity to the
+    original it matched, and its delay after the original of its copy cluster.
 
     \b
     Example:
@@ -49,13 +68,22 @@ def cluster(cluster_id: int, as_json: bool) -> None:
         print_json(data)
         return
     console.print(f"[bold]{data['kind']} cluster {data['id']}[/] · {data['size']} article(s) · "
-                  f"first seen {data['first_seen']}"
-                  + (f" · original: {data['original_reason']}" if data["kind"] == "copy" else ""))
-    columns = [("id", "article"), ("role", "role"), ("similarity", "similarity"), ("source", "source"),
-               ("published_at", "published"), ("fetched_at", "fetched"), ("title", "title")]
+                  f"{data['first_seen']} → {data['last_seen']}"
+                  + (f" · original: {data['original_reason']}" if data["kind"] == "copy" else ""),
+                  highlight=False)
+    rows = [{**a, "time": a["published_at"] or a["fetched_at"], "after": overview.format_delay(a["delay_seconds"]),
+             "role": _role(a)} for a in data["articles"]]
+    columns = [("time", "time"), ("after", "after original"), ("id", "article"), ("role", "role"),
+               ("similarity", "similarity"), ("source", "source"), ("title", "title")]
     if data["kind"] == "event":
-        columns.insert(1, ("copy_cluster", "copy cluster"))
-    print_table(data["articles"], columns)
+        columns.insert(3, ("copy_cluster", "copy cluster"))
+    print_table(rows, columns)
+
+
+def _role(article: dict) -> str:
+    if article["role"] != "member":
+        return article["role"]
+    return "original" if article["original_id"] == article["id"] else f"copy of {article['original_id']}"
 
 
 @cli.command()

@@ -52,3 +52,19 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "table",
+               title: str | None = None) -> None:
+    """Rows as a Rich table, CSV or JSON (`--format table|csv|json`)."""
+    if fmt == "json":
+        print_json(list(rows))
+    elif fmt == "csv":
+        print_csv(rows, columns)
+    else:
+        print_table(rows, [(c, c) for c in columns], title=title)
+
+
+def format_option(f: Callable) -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                        show_default=True, help="Table for people, CSV or JSON for scripts.")(f)

@@ -1,0 +1,1 @@
+"""Named SQL reports: one query per file, :named parameters (see archive.reporting)."""

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import check as checks
 from archive import overview, reporting
 from archive.config import Settings, load_settings
-from archive.db import migrate, queries
+from archive.db import backup, migrate, queries
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
 from archive.db.readonly import QueryResult
@@ -184,6 +185,24 @@ class Archive:
     def counts(self) -> dict[str, int]:
         with self.factory() as session:
             return queries.counts(session)
+
+    # -- integrity ---------------------------------------------------------------------------
+
+    def check(self, repair: bool = False) -> "checks.Report":
+        """The archive's invariants; with `repair`, derivable violations are mended first."""
+        self.require_schema()
+        repaired: dict[str, int] = {}
+        if repair:
+            with self.factory() as session, session.begin():
+                repaired = checks.repair(session, self.settings)
+        with self.factory() as session:
+            report = checks.check(session, self.settings)
+        report.repaired = repaired
+        return report
+
+    def backup(self, target: str | Path) -> dict[str, object]:
+        """A consistent copy of a SQLite archive, safe while ingest runs (PostgreSQL: use pg_dump)."""
+        return backup.backup(self.settings.database_url, target)
 
 
 def _iso(value) -> str | None:

@@ -32,3 +32,7 @@ class RejectedInput(ArchiveError):
 
 class BadInput(ArchiveError):
     """A value given by the user (a date, a threshold, a query) cannot be used; the message says why."""
+
+
+class DatabaseError(ArchiveError):
+    """The database could not be reached or refused the work (locked, restarted, gone away)."""

@@ -10,6 +10,9 @@ import sys
 
 import click
 
+from sqlalchemy.exc import DBAPIError
+
+from archive.db.engine import describe_database_error
 from archive.errors import ArchiveError
 
 
@@ -20,6 +23,18 @@ class ArchiveGroup(click.Group):
         except ArchiveError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except DBAPIError as exc:  # the database went away or refused: one line, password masked
+            click.echo(f"error: {describe_database_error(exc, _database_url())}", err=True)
+            sys.exit(2)
+
+
+def _database_url() -> str:
+    from archive.config import load_settings
+
+    try:
+        return load_settings().database_url
+    except ArchiveError:
+        return "(unknown)"
 
 
 @click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,6 +21,17 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
+def describe_database_error(exc: BaseException, url: str) -> str:
+    """One line for a database failure: what happened and where, never the password or the SQL."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    where = mask_url(url)
+    if is_sqlite(url) and "locked" in first:
+        return (f"the archive {where} is locked by another process (waited {SQLITE_BUSY_TIMEOUT_MS // 1000} s); "
+                "run one writer at a time on SQLite, or use PostgreSQL for several workers")
+    return f"database {where} failed: {first}"
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import check as checks
-from archive import overview, reporting
+from archive import curation, overview, recluster, reporting
 from archive.config import Settings, load_settings
 from archive.db import backup, migrate, queries
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
 from archive.db.readonly import QueryResult
+from archive.errors import BadInput
 from archive.pipeline.extract import Document
 from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
 from archive.pipeline.loaders import Rejection, load
@@ -86,6 +87,47 @@ class Archive:
         where = where or overview.ClusterFilter(kind=kind, min_size=min_size, limit=limit)
         with self.factory() as session:
             return [self._cluster_dict(session, c) for c in session.scalars(overview.clusters_query(where))]
+
+    # -- curation ----------------------------------------------------------------------------
+
+    def merge(self, keep_id: int, other_id: int, by: str | None = None, note: str | None = None) -> dict:
+        """Merge cluster `other_id` into `keep_id`, recorded as a manual decision."""
+        self.require_schema()
+        with self.factory() as session, session.begin():
+            return curation.merge(session, keep_id, other_id, curation.Actor.current(by, note))
+
+    def split(self, cluster_id: int, article_ids: Sequence[int], by: str | None = None,
+              note: str | None = None) -> dict:
+        """Move articles out of a cluster into a new one, recorded as a manual decision."""
+        self.require_schema()
+        with self.factory() as session, session.begin():
+            return curation.split(session, cluster_id, article_ids, curation.Actor.current(by, note))
+
+    def detach(self, article_id: int, level: str = "copy", by: str | None = None, note: str | None = None) -> dict:
+        """Take an article out of its copy cluster (or its event), recorded as a manual decision."""
+        self.require_schema()
+        with self.factory() as session, session.begin():
+            return curation.detach(session, article_id, curation.Actor.current(by, note), level)
+
+    def recluster(self, copy_threshold: float | None = None, event_threshold: float | None = None,
+                  dry_run: bool = True, progress: recluster.ProgressCallback | None = None) -> dict:
+        """Rebuild clusters from stored signatures, texts and term vectors with these thresholds,
+        honouring manual decisions; write the result only when `dry_run` is False."""
+        self.require_schema()
+        with self.factory() as session, session.begin():
+            try:
+                the_plan = recluster.plan(session, self.settings, copy_threshold, event_threshold, progress)
+            except ValueError as exc:  # a threshold outside (0, 1]
+                raise BadInput(str(exc)) from None
+            if not dry_run:
+                recluster.apply(session, the_plan)
+            return {"dry_run": dry_run, **the_plan.summary()}
+
+    def decisions(self, limit: int | None = None) -> list[dict]:
+        with self.factory() as session:
+            return curation.decisions(session, limit)
+
+    # -- reports -----------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
         with self.factory() as session:

@@ -2,10 +2,14 @@
 
 An article's event vector holds its most salient terms (sub-linear term frequency times a static
 inverse document frequency taken from wordfreq's word frequencies, so the weights do not depend on
-what the archive happened to ingest first). Title terms count double. Chinese, Japanese and Korean
-text is segmented with jieba (Chinese) or wordfreq's tokenizer; other scripts use the canonical
-word tokens. Two write-ups of one event share their rare terms (names, places, figures), which a
-character n-gram Jaccard misses.
+what the archive happened to ingest first). Title terms count double; names (words capitalised
+inside a sentence) and numbers weigh more, since two reports of one incident share its names and
+figures while two incidents of one kind share only its vocabulary. Chinese is segmented with
+jieba; English words are reduced to their Snowball stems, so "pirates" and "pirate" match.
+
+An article joins an event by average linkage: its mean cosine with the event's members, computed
+from the running sum of member vectors (the mean of unit vectors' cosines is the cosine with their
+sum divided by their count), so one bridging article cannot pull two events together.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import xxhash
 from archive.core.normalize import fold, is_cjk, tokens
 
 _WORD_RE = re.compile(r"\w", re.UNICODE)
+_NAME_RE = re.compile(r"\b[A-Z][a-z]+\b")
 _MAX_ZIPF = 9.0
 # Terms this frequent (zipf >= 5.5: "said", "year", "会议") carry no event information.
 _COMMON_ZIPF = 5.5
@@ -32,10 +37,14 @@ _COMMON_ZIPF = 5.5
 class EventConfig:
     """Parameters of the event-level sketch and similarity. Changing them needs a recluster."""
 
-    top_terms: int = 40
+    top_terms: int = 60
     index_terms: int = 12
     bucket_limit: int = 200
     title_weight: float = 2.0
+    name_weight: float = 2.0
+    number_weight: float = 1.5
+    centroid_terms: int = 200
+    stemmer: str = "snowball-english"
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -58,6 +67,19 @@ def idf(term: str, lang: str) -> float:
     return _MAX_ZIPF - zipf_frequency(term, lang, wordlist="best")
 
 
+@functools.cache
+def _snowball():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def stem(word: str) -> str:
+    """The Snowball stem of a folded non-CJK word (CJK words are returned as they are)."""
+    return _snowball().stemWord(word) if word.isascii() and word.isalpha() else word
+
+
 def terms(text: str) -> list[str]:
     """Content words of a text, folded (NFKC, case, traditional to simplified)."""
     folded = fold(text)
@@ -67,18 +89,35 @@ def terms(text: str) -> list[str]:
     return [t for t in tokens(folded) if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
 
 
+def names(text: str) -> set[str]:
+    """Folded words written with a capital inside a line (not at its start): names, mostly."""
+    found = set()
+    for line in text.splitlines():
+        for m in _NAME_RE.finditer(line):
+            if m.start() > 0:
+                found.add(fold(m.group(0)))
+    return found
+
+
 def term_vector(title: str | None, text: str, config: EventConfig) -> dict[str, float]:
-    """The top salient terms with L2-normalised tf-idf weights."""
+    """The top salient terms with L2-normalised tf-idf weights (stems for non-CJK text)."""
     lang = "zh" if is_cjk(text) else "en"
     counts = Counter(terms(text))
     for t in terms(title or ""):
         counts[t] += config.title_weight
-    weights = {}
+    named = names(text) if lang != "zh" else set()
+    weights: dict[str, float] = {}
     for term, tf in counts.items():
         w_idf = idf(term, lang)
         if _MAX_ZIPF - w_idf >= _COMMON_ZIPF:
             continue
-        weights[term] = (1.0 + math.log(tf)) * w_idf
+        weight = (1.0 + math.log(tf)) * w_idf
+        if term in named:
+            weight *= config.name_weight
+        elif term.isdigit():
+            weight *= config.number_weight
+        key = stem(term) if lang != "zh" else term
+        weights[key] = max(weights.get(key, 0.0), weight)
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: config.top_terms]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {term: round(w / norm, 5) for term, w in top}
@@ -104,6 +143,26 @@ def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int,
         digest = xxhash.xxh64_intdigest(term.encode("utf-8"), seed=1)
         keys.append((0, digest - (1 << 64) if digest >= (1 << 63) else digest))
     return keys
+
+
+def add_to_sum(total: dict[str, float], vector: dict[str, float], limit: int) -> dict[str, float]:
+    """The running sum of an event's member vectors, truncated to its `limit` heaviest terms."""
+    out = dict(total)
+    for term, weight in vector.items():
+        out[term] = round(out.get(term, 0.0) + weight, 5)
+    if len(out) > limit:
+        out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+    return out
+
+
+def normalised(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {t: w / norm for t, w in vector.items()}
+
+
+def event_score(vector: dict[str, float], member_sum: dict[str, float], members: int) -> float:
+    """Average linkage: the mean cosine of `vector` with the event's members, from their sum."""
+    return cosine(vector, member_sum) / max(members, 1)
 
 
 def centroid(vectors: list[dict[str, float]], limit: int = 100) -> dict[str, float]:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from archive.core import events
+
 
 @dataclasses.dataclass(frozen=True)
 class MatchingConfig:
@@ -17,8 +19,13 @@ class MatchingConfig:
     copy_containment: share of the shorter text's shingles found in the longer one at or above
         which they are copies (a trimmed or padded reprint), provided the shorter text has at least
         `min_containment_shingles` shingles (so a one-line text is not a copy of everything).
-    event_similarity: cosine of salient-term vectors (article against the event's centroid) at or
+    event_similarity: mean cosine of salient-term vectors (article against the event's members) at or
         above which an article joins an event.
+    event_similarity_cjk: the same for Chinese, Japanese and Korean articles, whose segmented
+        terms give other cosines than stemmed words (two reports of one meeting, the seeds, 0.27).
+    event_similarity_short: for a headline-only article (fewer than `short_terms` salient terms),
+        whose few terms make average linkage with long articles low, the cosine with the event's
+        normalised centroid at or above which it joins.
     event_window_days: an article dated more than this before the event's first or after its last
         dated member does not join it (copies excepted); undated articles are not held back.
     """
@@ -26,12 +33,16 @@ class MatchingConfig:
     copy_jaccard: float = 0.6
     copy_containment: float = 0.8
     min_containment_shingles: int = 30
-    event_similarity: float = 0.2
+    event_similarity: float = 0.3
+    event_similarity_cjk: float = 0.25
+    event_similarity_short: float = 0.2
+    short_terms: int = 12
     event_window_days: float = 4.0
     max_candidates: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("copy_jaccard", "copy_containment", "event_similarity"):
+        for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",
+                     "event_similarity_short"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {value}")
@@ -82,6 +93,20 @@ def is_copy(ov: Overlap, config: MatchingConfig) -> bool:
 def copy_score(ov: Overlap) -> float:
     """One figure to rank copy matches: the larger of Jaccard and containment of the shorter."""
     return max(ov.jaccard, ov.containment)
+
+
+def event_match(vector: dict[str, float], member_sum: dict[str, float], members: int,
+                config: MatchingConfig, cjk: bool = False) -> float | None:
+    """The article's similarity to an event if it is high enough to join, else None.
+
+    Average linkage (`events.event_score`) for articles; the centroid cosine for headline-only ones.
+    """
+    if len(vector) < config.short_terms:
+        score, needed = events.cosine(vector, events.normalised(member_sum)), config.event_similarity_short
+    else:
+        needed = config.event_similarity_cjk if cjk else config.event_similarity
+        score = events.event_score(vector, member_sum, members)
+    return score if score >= needed else None
 
 
 def within_window(

@@ -11,8 +11,8 @@ each is verified on actual shingles (`archive.core.matching.is_copy`) against th
 copy cluster, so a copy cluster never grows by chaining through its members. An article that is a
 copy joins that copy cluster and its event. Otherwise it opens a copy cluster of its own and looks
 for an event: candidates from the event index (level 1) and from the copy candidates, scored by
-cosine against each event's centroid (not against single members, which would chain), within
-the publication window.
+average linkage with each event's members (`archive.core.events.event_score`: not against single
+members, which would chain), within the publication window.
 
 Automatic runs only add articles; they never move one that is already placed, so manual
 decisions (`archive merge`, `split`, `detach`) stay as they were made.
@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 
 _SHINGLE_CACHE = 4096
 _SAME_TEXT_LIMIT = 5
+
+
+_CJK_LANGUAGES = ("zh", "ja", "ko")
 
 
 @dataclasses.dataclass
@@ -426,8 +429,9 @@ class _BatchPlacement:
         for cluster in dict.fromkeys(c for c in found if c is not None):
             if not matching.within_window(a.published_at, cluster.first_published, cluster.last_published, window):
                 continue
-            score = events.cosine(a.fp.event_terms, _normalised(cluster.centroid or {}))
-            if score >= self.config.event_similarity and (best is None or score > best[1]):
+            score = matching.event_match(a.fp.event_terms, cluster.centroid or {}, cluster.size, self.config,
+                                         cjk=a.fp.language in _CJK_LANGUAGES)
+            if score is not None and (best is None or score > best[1]):
                 best = (cluster, score)
         return best
 
@@ -468,7 +472,8 @@ class _BatchPlacement:
 
     def _join_event(self, cluster: _Cluster, a: _Article, score: float, evidence: dict) -> None:
         self._touch(cluster, a)
-        cluster.centroid = _add_vectors(cluster.centroid or {}, a.fp.event_terms or {})
+        cluster.centroid = events.add_to_sum(cluster.centroid or {}, a.fp.event_terms or {},
+                                             self.placer.settings.event_sketch.centroid_terms)
         self._member(cluster, a, MEMBER, round(score, 4), None, evidence)
         self.history_rows.append({"action": "join", "cluster": cluster, "article_id": a.id,
                                   "detail": f"similarity {score:.3f}"})
@@ -527,21 +532,6 @@ class _BatchPlacement:
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:
     timings[stage] = timings.get(stage, 0.0) + seconds
-
-
-def _add_vectors(total: dict[str, float], vector: dict[str, float], limit: int = 100) -> dict[str, float]:
-    """The running sum of member vectors (an event's centroid before normalisation), truncated."""
-    out = dict(total)
-    for term, weight in vector.items():
-        out[term] = round(out.get(term, 0.0) + weight, 5)
-    if len(out) > limit:
-        out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
-    return out
-
-
-def _normalised(vector: dict[str, float]) -> dict[str, float]:
-    norm = sum(w * w for w in vector.values()) ** 0.5 or 1.0
-    return {t: w / norm for t, w in vector.items()}
 
 
 def _host(url: str | None) -> str | None:

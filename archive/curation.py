@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.core import matching
+from archive.core.events import EventConfig
 from archive.db import bulk, queries
 from archive.db.models import (
     COPY,
@@ -38,7 +39,7 @@ from archive.errors import BadInput
 
 MUST_LINK = "must-link"
 CANNOT_LINK = "cannot-link"
-CENTROID_TERMS = 100  # as placement keeps it: the running sum of member vectors, heaviest terms
+CENTROID_TERMS = EventConfig().centroid_terms  # as placement keeps it: the running sum of member vectors, heaviest terms
 
 
 @dataclasses.dataclass(frozen=True)

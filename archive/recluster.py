@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from archive import curation
 from archive.config import Settings
 from archive.core import events, matching, sketch
+from archive.core.normalize import detect_language
 from archive.db import bulk
 from archive.db.models import (
     COPY,
@@ -212,8 +213,9 @@ class _Replay:
             if not matching.within_window(item.candidate.published_at, cluster.first_published,
                                           cluster.last_published, window):
                 continue
-            score = events.cosine(item.event_terms, _normalised(cluster.centroid))
-            if score >= self.config.event_similarity and (best is None or score > best[1]):
+            score = matching.event_match(item.event_terms, cluster.centroid, len(cluster.members), self.config,
+                                         language=detect_language(item.clean_text))
+            if score is not None and (best is None or score > best[1]):
                 best = (cluster, score, {"via": "terms"})
         return best
 
@@ -242,11 +244,6 @@ def _partners(pairs: dict[frozenset[int], str]) -> dict[str, dict[int, set[int]]
         out[link][a].add(b)
         out[link][b].add(a)
     return out
-
-
-def _normalised(vector: dict[str, float]) -> dict[str, float]:
-    norm = sum(w * w for w in vector.values()) ** 0.5 or 1.0
-    return {t: w / norm for t, w in vector.items()}
 
 
 def _load(session: Session) -> list[_Item]:

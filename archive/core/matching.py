@@ -95,8 +95,11 @@ def copy_score(ov: Overlap) -> float:
     return max(ov.jaccard, ov.containment)
 
 
+CJK_LANGUAGES = ("zh", "ja", "ko")  # as `archive.core.normalize.detect_language` names them
+
+
 def event_match(vector: dict[str, float], member_sum: dict[str, float], members: int,
-                config: MatchingConfig, cjk: bool = False) -> float | None:
+                config: MatchingConfig, language: str | None = None) -> float | None:
     """The article's similarity to an event if it is high enough to join, else None.
 
     Average linkage (`events.event_score`) for articles; the centroid cosine for headline-only ones.
@@ -104,7 +107,7 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     if len(vector) < config.short_terms:
         score, needed = events.cosine(vector, events.normalised(member_sum)), config.event_similarity_short
     else:
-        needed = config.event_similarity_cjk if cjk else config.event_similarity
+        needed = config.event_similarity_cjk if language in CJK_LANGUAGES else config.event_similarity
         score = events.event_score(vector, member_sum, members)
     return score if score >= needed else None
 

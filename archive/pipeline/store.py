@@ -58,9 +58,6 @@ _SHINGLE_CACHE = 4096
 _SAME_TEXT_LIMIT = 5
 
 
-_CJK_LANGUAGES = ("zh", "ja", "ko")
-
-
 @dataclasses.dataclass
 class Outcome:
     status: str  # new, copy, duplicate
@@ -430,7 +427,7 @@ class _BatchPlacement:
             if not matching.within_window(a.published_at, cluster.first_published, cluster.last_published, window):
                 continue
             score = matching.event_match(a.fp.event_terms, cluster.centroid or {}, cluster.size, self.config,
-                                         cjk=a.fp.language in _CJK_LANGUAGES)
+                                         language=a.fp.language)
             if score is not None and (best is None or score > best[1]):
                 best = (cluster, score)
         return best

@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import check as checks
-from archive import curation, overview, recluster, reporting
+from archive import crawl, curation, overview, recluster, reporting
 from archive.config import Settings, load_settings
 from archive.db import backup, migrate, queries
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
 from archive.db.readonly import QueryResult
 from archive.errors import BadInput
+from archive.pipeline.crawl import CrawlSession
 from archive.pipeline.extract import Document
 from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
 from archive.pipeline.loaders import Rejection, load
@@ -75,6 +76,24 @@ class Archive:
         self.require_schema()
         return self.ingestor.run(documents, kind=kind, args=args, job_name=job_name, progress=progress,
                                  workers=workers)
+
+    # -- crawling ----------------------------------------------------------------------------
+
+    def crawl_sources(self) -> list[crawl.CrawlSource]:
+        """The sources declared in the configuration file (checked)."""
+        return crawl.parse_sources(self.settings.sources)
+
+    def crawl(self, source: str, progress: crawl.ProgressCallback | None = None, log_level: str = "WARNING",
+              show_log: bool = False) -> crawl.CrawlSummary:
+        """Crawl one declared source in a child process (see `archive.crawl.run_crawl`)."""
+        declared = crawl.find_source(self.settings, source)
+        self.require_schema()
+        return crawl.run_crawl(self.settings, declared, progress, log_level, show_log)
+
+    def crawl_session(self, source: crawl.CrawlSource, batch_size: int = 20) -> CrawlSession:
+        """The archive side of a crawl running in this process (used by the spiders)."""
+        self.require_schema()
+        return CrawlSession(self.ingestor, self.factory, source.name, batch_size, home_url=source.urls[0])
 
     # -- reading -----------------------------------------------------------------------------
 

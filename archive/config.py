@@ -91,3 +91,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("ARCHIVE_REDIS_URL") or main.get("redis_url"),
         config_path=path,
     )
+
+
+def child_environment(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus the ARCHIVE_* variables that make a child process (a crawl)
+    load the same settings, even when `settings` was not built from the environment."""
+    out = dict(os.environ if env is None else env)
+    out["ARCHIVE_DATABASE_URL"] = settings.database_url
+    out["ARCHIVE_DATA_DIR"] = str(settings.data_dir)
+    out["ARCHIVE_BATCH_SIZE"] = str(settings.batch_size)
+    if settings.config_path is not None:
+        out["ARCHIVE_CONFIG"] = str(Path(settings.config_path).resolve())
+    if settings.redis_url:
+        out["ARCHIVE_REDIS_URL"] = settings.redis_url
+    return out

@@ -18,6 +18,14 @@ from archive.core import metadata
 from archive.errors import RejectedInput
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+# A clean text longer than this is no news article (a book, a log, a dump) and would cost seconds
+# and hundreds of megabytes to fingerprint: it is refused.
+MAX_TEXT_CHARS = 1_000_000
+# Column widths of the archive (articles.url, sources.name, articles.byline/attribution).
+MAX_URL_CHARS = 2000
+MAX_NAME_CHARS = 200
+MAX_BYLINE_CHARS = 500
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 _BINARY_CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _HTML_SNIFF_RE = re.compile(rb"<\s*(!doctype\s+html|html|head|body|article|div|p)\b", re.IGNORECASE)
 _META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
@@ -61,6 +69,36 @@ class Extracted:
         return "\n".join(self.lines)
 
 
+def storable_text(value: str) -> str:
+    """The text without what no database column can hold: NUL characters and lone surrogates."""
+    if not _UNSTORABLE_RE.search(value):
+        return value
+    return _UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return storable_text(value)[:limit] if value else value
+
+
+def _check_length(text: str) -> str:
+    if len(text) > MAX_TEXT_CHARS:
+        raise RejectedInput("too-large", f"{len(text)} characters of text, the limit is {MAX_TEXT_CHARS}")
+    return text
+
+
+def _utf8(content: bytes) -> str | None:
+    """Strict UTF-8, forgiving only a multi-byte character cut off at the very end (a truncated file)."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(content) - 3:
+            try:
+                return content[: exc.start].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
 def decode(content: bytes, hint: str | None = None) -> tuple[str, str]:
     """Bytes to text with the detected encoding; raises RejectedInput for binary or undecodable bytes."""
     if not content.strip():
@@ -73,12 +111,14 @@ def decode(content: bytes, hint: str | None = None) -> tuple[str, str]:
         raise RejectedInput("binary", "contains NUL bytes: not a text document")
     # Strict UTF-8 first: bytes that decode as UTF-8 almost never are anything else, while a
     # GBK label on UTF-8 bytes would "succeed" with mojibake.
-    for candidate in ("utf-8", hint):
-        if candidate:
-            try:
-                return content.decode(candidate), candidate.lower()
-            except (UnicodeDecodeError, LookupError):
-                pass
+    text = _utf8(content)
+    if text is not None:
+        return storable_text(text), "utf-8"
+    if hint:
+        try:
+            return storable_text(content.decode(hint)), hint.lower()
+        except (UnicodeDecodeError, LookupError):
+            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(content[:MAX_DOCUMENT_BYTES]).best()
@@ -94,7 +134,7 @@ def decode(content: bytes, hint: str | None = None) -> tuple[str, str]:
             raise RejectedInput("binary", f"{controls} control bytes in the first 4 KiB: not a text document")
     if text.count("\ufffd") > max(8, len(text) // 100):
         raise RejectedInput("undecodable", f"too many undecodable bytes for {encoding}")
-    return text, encoding
+    return storable_text(text), encoding
 
 
 def looks_like_html(content: bytes) -> bool:
@@ -115,9 +155,13 @@ def _finish(title, byline, published, source, canonical, body_lines, removed, en
         attribution = outlet
     if not body.lines:
         raise RejectedInput("no-text", "nothing is left after removing boilerplate")
+    if canonical and len(canonical) > MAX_URL_CHARS:
+        canonical = None
     return Extracted(
-        title=title, byline=byline, published_at=published, source=source, canonical_url=canonical,
-        attribution=attribution, lines=body.lines, removed=removed,
+        title=_clip(title, MAX_TEXT_CHARS), byline=_clip(byline, MAX_BYLINE_CHARS), published_at=published,
+        source=_clip(source, MAX_NAME_CHARS), canonical_url=_clip(canonical, MAX_URL_CHARS),
+        attribution=_clip(attribution, MAX_NAME_CHARS), lines=[storable_text(line) for line in body.lines],
+        removed=[dataclasses.replace(r, text=storable_text(r.text)) for r in removed],
         encoding=encoding,
     )
 
@@ -151,7 +195,7 @@ def extract_html(html: str, url: str | None, encoding: str | None = None) -> Ext
     canonical = None
     if doc.url and url and doc.url != url:
         canonical = doc.url
-    text = doc.text
+    text = _check_length(doc.text)
     title = metadata.strip_site_suffix(doc.title, doc.sitename) or None
     lines = cleaning.split_lines(text)
     if title and lines and lines[0] == title:  # the <h1> repeated at the top of the main text
@@ -175,8 +219,9 @@ def extract_record(fields: dict[str, Any]) -> Extracted:
     title = fields.get("title")
     if title is not None and not isinstance(title, str):
         raise RejectedInput("bad-field", f"title must be a string, got {type(title).__name__}")
+    _check_length(text)
     published = fields.get("published", fields.get("date"))
-    if published is not None and not isinstance(published, (str, int, float)):
+    if isinstance(published, bool) or (published is not None and not isinstance(published, (str, int, float))):
         raise RejectedInput("bad-field", f"published must be a date string, got {type(published).__name__}")
     published_at = metadata.parse_date(str(published)) if isinstance(published, str) else None
     if isinstance(published, (int, float)) and 0 < published < 1e11:
@@ -184,10 +229,10 @@ def extract_record(fields: dict[str, Any]) -> Extracted:
     source = fields.get("source")
     extracted = extract_text(text, take_title=not (title or "").strip())
     if title and title.strip():
-        extracted.title = title.strip()
+        extracted.title = storable_text(title.strip())
     extracted.published_at = published_at or extracted.published_at
     if isinstance(source, str) and source.strip():
-        extracted.source = source.strip()
+        extracted.source = _clip(source.strip(), MAX_NAME_CHARS)
     return extracted
 
 
@@ -204,4 +249,4 @@ def extract(doc: Document) -> Extracted:
     text, encoding = decode(doc.content, hint)
     if is_html:
         return extract_html(text, doc.url, encoding)
-    return extract_text(text, encoding)
+    return extract_text(_check_length(text), encoding)

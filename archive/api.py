@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import check as checks
-from archive import crawl, curation, overview, recluster, reporting
+from archive import crawl, curation, explain, overview, recluster, reporting, similar
+from archive import export as exporting
 from archive.config import Settings, load_settings
 from archive.db import backup, migrate, queries
 from archive.db.engine import make_engine, mask_url, session_factory
@@ -145,6 +146,49 @@ class Archive:
     def decisions(self, limit: int | None = None) -> list[dict]:
         with self.factory() as session:
             return curation.decisions(session, limit)
+
+    # -- explaining --------------------------------------------------------------------------
+
+    def compare(self, a_id: int, b_id: int) -> dict[str, Any]:
+        """Why two archived articles match or not: figures, verdicts and shared passages."""
+        self.require_schema()
+        with self.factory() as session:
+            a, b = queries.article(session, a_id), queries.article(session, b_id)
+            result = explain.compare(explain.Side(a.clean_text, a.signature, a.event_terms or {}),
+                                     explain.Side(b.clean_text, b.signature, b.event_terms or {}),
+                                     self.settings.sketch, self.settings.matching)
+            member = queries.membership(session, [a.id, b.id])
+            names = queries.source_names(session, [a.source_id, b.source_id])
+            sides = {}
+            for key, art in (("a", a), ("b", b)):
+                sides[key] = {"id": art.id, "title": art.title, "source": names.get(art.source_id),
+                              "published_at": _iso(art.published_at), "copy_cluster": member.get(art.id, {}).get("copy"),
+                              "event_cluster": member.get(art.id, {}).get("event"), "text": art.clean_text}
+            same = {level: sides["a"][f"{level}_cluster"] == sides["b"][f"{level}_cluster"] for level in ("copy", "event")}
+            return {**sides, **result, "same_copy_cluster": same["copy"], "same_event_cluster": same["event"]}
+
+    def similar(self, path: str | None = None, text: str | None = None, url: str | None = None,
+                top: int = 10) -> dict[str, Any]:
+        """The nearest archived articles to a file, a text or a web page; nothing is stored."""
+        self.require_schema()
+        doc = similar.document_from(path, text, url)
+        with self.factory() as session:
+            try:
+                return similar.nearest(session, self.settings, doc, top)
+            finally:
+                session.rollback()
+
+    def export(self, what: str, fmt: str, out, since=None, until=None, with_text: bool = True,
+               on_row=None) -> int:
+        """Stream articles or clusters to `out` as jsonl or csv; returns the number of rows."""
+        self.require_schema()
+        with self.factory() as session:
+            if what == "articles":
+                rows = exporting.article_rows(session, since, until, with_text)
+                fields = exporting.ARTICLE_FIELDS if with_text else exporting.ARTICLE_FIELDS[:-1]
+            else:
+                rows, fields = exporting.cluster_rows(session, since, until), exporting.CLUSTER_FIELDS
+            return exporting.write(rows, fmt, out, fields, on_row)
 
     # -- reports -----------------------------------------------------------------------------
 

@@ -91,3 +91,9 @@ def detect_language(text: str) -> str:
 def squeeze_whitespace(text: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
     return _WHITESPACE_RE.sub(" ", text).strip()
+
+
+def token_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, folded token) for each token, with offsets into `text` itself (not the folded
+    text), so shared passages found on tokens can be shown in the original."""
+    return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN_RE.finditer(text)]

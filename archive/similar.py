@@ -1,0 +1,112 @@
+"""The nearest archived articles to a text, a file or a web page, without storing anything.
+
+The query goes through the same extraction and fingerprinting as ingest, then the same index
+lookups (copy LSH buckets, exact text hash, the capped event-term postings); each candidate is
+scored on exact shingles (Jaccard, containment) and on its event terms (cosine). The session
+only reads and is rolled back.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.config import Settings
+from archive.core import events, matching, sketch
+from archive.db import bulk
+from archive.db.models import Article, Source
+from archive.errors import BadInput, RejectedInput
+from archive.pipeline import extract as extraction
+from archive.pipeline.extract import MAX_DOCUMENT_BYTES, Document
+from archive.pipeline.fingerprint import fingerprint
+from archive.pipeline.loaders import Rejection, load
+
+FETCH_TIMEOUT_SECONDS = 20
+CANDIDATES_PER_RESULT = 5
+
+
+def document_from(path: str | None = None, text: str | None = None, url: str | None = None) -> Document:
+    """The query as a Document: exactly one of a file, a text or a URL."""
+    given = [v for v in (path, text, url) if v]
+    if len(given) != 1:
+        raise BadInput("give exactly one of FILE, --text or --url")
+    if text:
+        return Document(content=text.encode("utf-8"), location="--text", kind="text")
+    if url:
+        return _fetch(url)
+    if not Path(path).is_file():
+        raise BadInput(f"{path} is not a file")
+    for item in load([path]):
+        if isinstance(item, Rejection):
+            raise BadInput(f"{item.location}: {item.reason} ({item.detail})")
+        return item  # a JSONL file: its first record
+    raise BadInput(f"{path} holds no document")
+
+
+def _fetch(url: str) -> Document:
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"--url {url!r}: only http and https URLs can be fetched")
+    request = urllib.request.Request(url, headers={"User-Agent": "news-archive similar"})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
+            content = response.read(MAX_DOCUMENT_BYTES + 1)
+            media_type = response.headers.get_content_type()
+            charset = response.headers.get_content_charset()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise BadInput(f"could not fetch {url}: {getattr(exc, 'reason', exc)}") from None
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise BadInput(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    kind = "html" if "html" in media_type else "text" if media_type.startswith("text/") else "auto"
+    return Document(content=content, location=url, kind=kind, url=url, media_type=media_type,
+                    encoding_hint=charset)
+
+
+def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) -> dict[str, Any]:
+    """The `top` archived articles nearest to `doc`, best first, with their clusters."""
+    try:
+        ex = extraction.extract(doc)
+        fp = fingerprint(ex, settings.sketch, settings.event_sketch)
+    except RejectedInput as exc:
+        raise BadInput(f"{doc.location} cannot be compared: {exc.reason} ({exc.detail})") from None
+    config = settings.matching
+    hits: Counter[int] = Counter()
+    for ids in bulk.postings(session, 0, fp.copy_keys).values():
+        hits.update(ids)
+    for ids in bulk.texts_by_hash(session, [fp.text_hash], CANDIDATES_PER_RESULT).values():
+        hits.update({i: len(fp.copy_keys) for i in ids})
+    cap = settings.event_sketch.bucket_limit
+    for ids in bulk.capped_postings(session, 1, 0, [k for _, k in fp.event_keys], cap).values():
+        hits.update(ids)
+    ids = [i for i, _ in hits.most_common(max(top * CANDIDATES_PER_RESULT, config.max_candidates))]
+    rows = session.execute(
+        select(Article.id, Article.title, Article.url, Article.published_at, Article.clean_text,
+               Article.event_terms, Source.name)
+        .outerjoin(Source, Source.id == Article.source_id).where(Article.id.in_(ids))
+    ).all() if ids else []
+    member_of = bulk.memberships(session, ids)
+    results = []
+    for r in rows:
+        ov = matching.overlap(fp.shingles, sketch.shingle_set(r.clean_text or "", settings.sketch))
+        cosine = events.cosine(fp.event_terms, r.event_terms or {})
+        copy = matching.is_copy(ov, config)
+        verdict = "copy" if copy else "same event" if cosine >= config.event_similarity else "related"
+        results.append({
+            "id": r.id, "title": r.title, "source": r.name, "url": r.url,
+            "published_at": r.published_at.isoformat(sep=" ", timespec="seconds") if r.published_at else None,
+            "jaccard": round(ov.jaccard, 4), "containment": round(ov.containment, 4),
+            "event_cosine": round(cosine, 4), "verdict": verdict,
+            "copy_cluster": member_of.get(r.id, {}).get("copy"), "event_cluster": member_of.get(r.id, {}).get("event"),
+        })
+    results.sort(key=lambda x: (x["verdict"] != "copy", -max(x["jaccard"], x["containment"]),
+                                -x["event_cosine"], x["id"]))
+    return {
+        "query": {"location": doc.location, "title": ex.title, "language": fp.language,
+                  "shingles": int(fp.shingles.size), "candidates": len(ids)},
+        "results": results[:top],
+    }

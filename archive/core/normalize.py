@@ -22,6 +22,7 @@ _CJK_RANGES = (
 )
 _TOKEN_RE = re.compile(rf"[{_CJK_RANGES}]|[^\W{_CJK_RANGES}]+", re.UNICODE)
 _CJK_RE = re.compile(rf"[{_CJK_RANGES}]")
+_ALNUM_RE = re.compile(r"[^\W_]")  # exactly the characters for which str.isalnum() is true
 _KANA_RE = re.compile(r"[\u3040-\u30ff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -59,10 +60,10 @@ def canonical_text(text: str) -> str:
 
 def cjk_share(text: str) -> float:
     """Share of CJK characters among the non-space characters of `text`."""
-    letters = [c for c in text if c.isalnum()]
+    letters = _ALNUM_RE.subn("", text)[1]
     if not letters:
         return 0.0
-    return len(_CJK_RE.findall(text)) / len(letters)
+    return _CJK_RE.subn("", text)[1] / letters
 
 
 def is_cjk(text: str, threshold: float = 0.3) -> bool:

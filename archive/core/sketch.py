@@ -27,7 +27,7 @@ from archive.core.normalize import is_cjk, tokens
 _SCHEME = "affine32"
 _POLY = np.uint32(0x01000193)  # FNV prime: odd, so the combination is a bijection per position
 _MAX = np.uint32(0xFFFFFFFF)
-# Numpy rows per permutation chunk in the batch path: bounds memory to ~ this * num_perm * 4 bytes.
+# Shingles per permutation chunk in the batch path: bounds memory to ~ this * num_perm * 4 bytes.
 _CHUNK_ROWS = 32768
 
 
@@ -128,26 +128,21 @@ def signature(hashes: np.ndarray, config: SketchConfig) -> np.ndarray:
 
 
 def signatures_batch(hash_arrays: Sequence[np.ndarray], config: SketchConfig) -> np.ndarray:
-    """Signatures of many shingle-hash arrays at once: rows equal `signature(a)` for each `a`."""
+    """Signatures of many shingle-hash arrays at once: rows equal `signature(a)` for each `a`.
+
+    Each text's shingles are permuted by all `num_perm` permutations in one (shingles x perms)
+    array and reduced along the shingles, contiguous in memory; long texts go in chunks of
+    `_CHUNK_ROWS` shingles so memory stays bounded.
+    """
     result = np.full((len(hash_arrays), config.num_perm), _MAX, dtype=np.uint32)
     a, b = config.permutations
-    nonempty = [i for i, h in enumerate(hash_arrays) if h.size]
-    if not nonempty:
-        return result
-    start = 0
-    while start < len(nonempty):
-        rows, stop = 0, start
-        while stop < len(nonempty) and (rows == 0 or rows + hash_arrays[nonempty[stop]].size <= _CHUNK_ROWS):
-            rows += hash_arrays[nonempty[stop]].size
-            stop += 1
-        chunk = nonempty[start:stop]
-        flat = np.concatenate([hash_arrays[i] for i in chunk]).astype(np.uint32, copy=False)
-        offsets = np.cumsum([0] + [hash_arrays[i].size for i in chunk[:-1]])
-        with np.errstate(over="ignore"):
-            mixed = _fmix(flat.reshape(-1, 1), 32)
-            permuted = mixed * a + b
-        result[chunk] = np.minimum.reduceat(permuted, offsets, axis=0)
-        start = stop
+    with np.errstate(over="ignore"):
+        for row, hashes in enumerate(hash_arrays):
+            for start in range(0, hashes.size, _CHUNK_ROWS):
+                mixed = _fmix(hashes[start:start + _CHUNK_ROWS].astype(np.uint32, copy=False), 32)
+                permuted = np.multiply.outer(mixed, a)
+                permuted += b
+                np.minimum(result[row], permuted.min(axis=0), out=result[row])
     return result
 
 

@@ -8,6 +8,7 @@ with RETURNING (in parameter order) where the new ids are needed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from archive.db.models import Article, BandKey, Cluster, ClusterMember, Source
 
 # Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
 CHUNK = 5000
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 # SQLite allows at most 500 terms in one compound SELECT.
 _UNION_CHUNK = 400
 
@@ -159,7 +161,12 @@ def insert_rows(session: Session, model, columns: Sequence[str], rows: list[tupl
             for row in rows:
                 copy.write_row(row)
         return
-    session.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+    dated = [i for i, value in enumerate(rows[0]) if isinstance(value, dt.datetime)]
+    if dated:  # in the text form SQLAlchemy's SQLite DateTime stores and reads
+        rows = [tuple(v.strftime(_SQLITE_DATETIME) if i in dated and v is not None else v for i, v in enumerate(row))
+                for row in rows]
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def update_rows(session: Session, model, rows: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from archive.core import events, sketch
-from archive.core.normalize import canonical_text, detect_language
+from archive.core.normalize import canonical_text, detect_language, tokens
 from archive.pipeline.extract import Extracted
 
 
@@ -37,13 +37,15 @@ def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConf
                       event_cfg: events.EventConfig) -> list[Fingerprint]:
     """Fingerprints of many articles, signatures computed for the whole batch at once."""
     texts = [a.text for a in articles]
-    shingle_arrays = [sketch.shingle_hashes(text, copy_cfg) for text in texts]
+    token_lists = [tokens(text) for text in texts]  # once: for the shingles and the exact hash
+    shingle_arrays = [sketch.shingle_hashes_from_tokens(toks, sketch.ngram_size(text, copy_cfg))
+                      for text, toks in zip(texts, token_lists)]
     signatures = sketch.signatures_batch(shingle_arrays, copy_cfg)
     out = []
-    for article, text, shingles, signature in zip(articles, texts, shingle_arrays, signatures):
+    for article, text, toks, shingles, signature in zip(articles, texts, token_lists, shingle_arrays, signatures):
         vector = events.term_vector(article.title, text, event_cfg)
         out.append(Fingerprint(
-            text_hash=text_hash(text),
+            text_hash=hashlib.sha256(" ".join(toks).encode("utf-8")).hexdigest(),  # = text_hash(text)
             language=detect_language(text),
             shingles=np.unique(shingles),
             signature=signature,

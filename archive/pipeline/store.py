@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -126,6 +127,8 @@ class _Article:
     copy_cluster: _Cluster | None = None
     event_cluster: _Cluster | None = None
     outcome: Outcome | None = None
+    db_band_hits: Counter | None = None  # candidates from the archive, counted once per batch
+    db_event_hits: Counter | None = None
 
     @property
     def fp(self):
@@ -341,22 +344,41 @@ class _BatchPlacement:
         return (self.batch_same_text.get(digest, []) + self.db_same_text.get(digest, []))[:_SAME_TEXT_LIMIT]
 
     def _band_hits(self, a: _Article) -> Counter:
-        hits: Counter[int] = Counter()
-        for key in a.fp.copy_keys:
-            hits.update(reversed(self.batch_copy_postings.get(key, ())))
-            hits.update(self.db_copy_postings.get(key, ()))
+        """Shared copy-LSH bands per candidate: the archive's (counted once) plus the batch's."""
+        if a.db_band_hits is None:
+            a.db_band_hits = Counter()
+            for key in a.fp.copy_keys:
+                a.db_band_hits.update(self.db_copy_postings.get(key, ()))
+        extra = [i for key in a.fp.copy_keys for i in self.batch_copy_postings.get(key, ())]
+        if not extra:
+            return a.db_band_hits
+        hits = a.db_band_hits.copy()
+        hits.update(extra)
         return hits
 
+    def _event_hits(self, a: _Article) -> Counter:
+        """Shared event terms per candidate, each term's postings newest first and capped."""
+        if a.db_event_hits is None:
+            a.db_event_hits = Counter()
+            for _, key in a.fp.event_keys:
+                a.db_event_hits.update(self.db_event_postings.get(key, ()))
+        hits = None
+        for _, key in a.fp.event_keys:
+            newest = self.batch_event_postings.get(key)
+            if not newest:
+                continue
+            if hits is None:
+                hits = a.db_event_hits.copy()
+            hits.update(newest[-self.cap:])
+            hits.subtract(self.db_event_postings.get(key, [])[max(self.cap - len(newest), 0):])
+        return a.db_event_hits if hits is None else hits
+
     def _copy_candidates(self, a: _Article) -> list[int]:
-        return self._same_text(a) + [i for i, _ in self._band_hits(a).most_common(self.config.max_candidates)]
+        return self._same_text(a) + _top(self._band_hits(a), self.config.max_candidates)
 
     def _event_candidates(self, a: _Article) -> list[int]:
-        hits: Counter[int] = Counter()
-        for _, key in a.fp.event_keys:
-            newest = list(reversed(self.batch_event_postings.get(key, ())))
-            hits.update((newest + self.db_event_postings.get(key, []))[: self.cap])
-        others = [i for i, _ in self._band_hits(a).most_common(self.config.max_candidates - 1) if i != a.id]
-        return [i for i, _ in hits.most_common(self.config.max_candidates)] + others
+        others = [i for i in _top(self._band_hits(a), self.config.max_candidates - 1) if i != a.id]
+        return _top(self._event_hits(a), self.config.max_candidates) + others
 
     # -- deciding -----------------------------------------------------------------------------
 
@@ -525,6 +547,11 @@ class _BatchPlacement:
         }
         row["event_id"] = c.event.id if c.event is not None else c.event_id
         return row
+
+
+def _top(hits: Counter, limit: int) -> list[int]:
+    """The `limit` ids with the most hits, ties to the newest (the highest id), whatever the order counted."""
+    return [i for i, n in heapq.nsmallest(limit, hits.items(), key=lambda kv: (-kv[1], -kv[0])) if n > 0]
 
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:

@@ -1,0 +1,286 @@
+"""Ingest throughput: a generated corpus into a fresh archive, beside the plain datasketch script.
+
+For each size (10,000 and 100,000 articles; 1,000,000 with --large) it generates a corpus
+(benchmarks/corpus.py: real texts from ../shared/corpora, recombined paragraphs past them, 10%
+reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh PostgreSQL database
+(when one is reachable), each in a child process watched for its memory, and prints:
+
+- articles/s end to end, and the rate over the first and the last 10,000 articles of the run
+  (the per-article cost as the archive grows);
+- the time per article of each stage: read, extract and clean, fingerprint (in the workers: CPU
+  seconds summed over them), candidates, verify and place, write;
+- peak RSS of the ingest's whole process tree, and the archive's size on disk;
+- `archive similar` latency (median and p95 over 200 queries) against the archive built;
+- the plain datasketch script (benchmarks/plain_datasketch.py) on the same corpus, and the ratio.
+
+    python benchmarks/ingest.py                  # 10k and 100k, SQLite and PostgreSQL, baseline
+    python benchmarks/ingest.py --large          # and 1M (our ingest only: the baseline would take days)
+    python benchmarks/ingest.py --sizes 10000 --no-postgres --no-plain
+
+Figures go to stdout and to WORKDIR/results.json. The corpus needs ../shared/corpora: without
+it the benchmark says so and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import corpus as corpus_mod  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("ARCHIVE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+WINDOW = 10_000
+QUERIES = 200
+
+
+# -- the child: one ingest run, measured from inside ---------------------------------------------
+
+def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
+    import dataclasses
+
+    from archive.api import Archive
+    from archive.config import load_settings
+
+    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size)
+    archive = Archive(settings)
+    archive.upgrade()
+    marks: list[tuple[int, float]] = [(0, time.perf_counter())]
+
+    def progress(summary, _item) -> None:
+        if summary.read % WINDOW == 0:
+            marks.append((summary.read, time.perf_counter()))
+
+    start = time.perf_counter()
+    summary = archive.ingest_paths([corpus], progress=progress, workers=workers)
+    seconds = time.perf_counter() - start
+    marks.append((summary.read, time.perf_counter()))
+    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1])) for a, b in zip(marks, marks[1:]) if b[0] > a[0]]
+    result = {
+        "read": summary.read, "new": summary.new, "copies": summary.copies, "duplicates": summary.duplicates,
+        "rejected": summary.rejected, "seconds": seconds, "rate": summary.read / seconds,
+        "first_window_rate": windows[0][1] if windows else None,
+        "last_window_rate": windows[-1][1] if windows else None,
+        "windows": windows, "timings": summary.timings,
+    }
+    result["similar"] = similar_latency(archive, corpus)
+    archive.close()
+    return result
+
+
+def similar_latency(archive, corpus: Path) -> dict:
+    """Median and p95 of `archive similar` over QUERIES texts drawn from the corpus (first paragraph dropped)."""
+    if not hasattr(archive, "similar"):
+        return {"skipped": "this version of the archive has no `similar` lookup"}
+    picked, step = [], None
+    records = list(_sample(corpus, QUERIES))
+    for record in records:
+        paragraphs = record["text"].split("\n\n")
+        picked.append("\n\n".join(paragraphs[1:] if len(paragraphs) > 2 else paragraphs))
+    archive.similar(text=picked[0])  # warm caches (dictionaries, connection)
+    times = []
+    for text in picked:
+        t0 = time.perf_counter()
+        archive.similar(text=text)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    del step
+    return {"queries": len(times), "median_ms": 1000 * statistics.median(times),
+            "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))]}
+
+
+def _sample(corpus: Path, n: int):
+    from archive.pipeline.loaders import load
+
+    rng = random.Random(5)
+    items = []
+    for i, item in enumerate(load([corpus])):
+        fields = getattr(item, "fields", None)
+        if not fields:
+            continue
+        if len(items) < n:
+            items.append(fields)
+        else:
+            j = rng.randrange(i + 1)
+            if j < n:
+                items[j] = fields
+    return items
+
+
+# -- the parent: corpora, databases, children, report ----------------------------------------------
+
+class TreeMemory(threading.Thread):
+    """Polls the summed RSS of a process and its descendants; keeps the peak."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, False
+
+    def run(self) -> None:
+        while not self.done:
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            time.sleep(0.25)
+
+
+def _tree_rss(root: int) -> int:
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields.get("PPid", "0").strip())
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_child(args: list[str]) -> tuple[dict, int]:
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    watch = TreeMemory(proc.pid)
+    watch.start()
+    out, _ = proc.communicate()
+    watch.done = True
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed with status {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), watch.peak
+
+
+def make_corpus(workdir: Path, size: int) -> Path:
+    path = workdir / f"corpus-{size}.jsonl.zst"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp.zst")
+        corpus_mod.write(tmp, corpus_mod.generate(size))
+        tmp.rename(path)
+    return path
+
+
+def pg_database() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # no server: the PostgreSQL column says why
+        print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return None
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_size_and_drop(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+    engine.dispose()
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+    return int(size)
+
+
+def sqlite_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def bench_size(workdir: Path, size: int, opts) -> dict:
+    corpus = make_corpus(workdir, size)
+    out: dict = {"size": size, "corpus": str(corpus)}
+    db = workdir / f"archive-{size}-{uuid.uuid4().hex[:6]}.db"
+    result, peak = run_child(["--child", f"sqlite:///{db}", str(corpus), str(opts.workers), str(opts.batch_size)])
+    out["sqlite"] = {**result, "peak_rss": peak, "disk": sqlite_size(db)}
+    if not opts.keep:
+        for p in db.parent.glob(db.name + "*"):
+            p.unlink()
+    report_run(f"{size:,} SQLite", out["sqlite"])
+    if opts.postgres:
+        url = pg_database()
+        if url:
+            result, peak = run_child(["--child", url, str(corpus), str(opts.workers), str(opts.batch_size)])
+            out["postgresql"] = {**result, "peak_rss": peak, "disk": pg_size_and_drop(url)}
+            report_run(f"{size:,} PostgreSQL", out["postgresql"])
+    if opts.plain and size <= opts.plain_max:
+        plain_db = workdir / f"plain-{size}-{uuid.uuid4().hex[:6]}.db"
+        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "plain_datasketch.py"), str(corpus),
+                               f"sqlite:///{plain_db}"], capture_output=True, text=True, check=True)
+        out["plain"] = json.loads(proc.stdout.strip().splitlines()[-1])
+        plain_db.unlink(missing_ok=True)
+        out["ratio"] = out["sqlite"]["rate"] / out["plain"]["rate"]
+        print(f"  plain datasketch script: {out['plain']['rate']:.0f} articles/s "
+              f"({out['plain']['seconds']:.0f} s); archive ingest on SQLite is {out['ratio']:.1f}x faster", flush=True)
+    return out
+
+
+def report_run(label: str, r: dict) -> None:
+    n = r["read"]
+    stages = "  ".join(f"{k} {1000 * r['timings'].get(k, 0.0) / n:.2f}" for k in
+                       ("read", "extract", "fingerprint", "candidates", "place", "write"))
+    sim = r["similar"]
+    similar = (f"similar median {sim['median_ms']:.1f} ms, p95 {sim['p95_ms']:.1f} ms" if "median_ms" in sim
+               else f"similar: {sim.get('skipped')}")
+    print(f"{label}: {r['rate']:.0f} articles/s end to end ({n:,} in {r['seconds']:.0f} s; "
+          f"new {r['new']:,}, copies {r['copies']:,}, duplicates {r['duplicates']:,}, rejected {r['rejected']:,})\n"
+          f"  first {WINDOW:,}: {r['first_window_rate'] or 0:.0f}/s, last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s\n"
+          f"  ms per article: {stages}\n"
+          f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        url, corpus, workers, batch_size = argv[1], Path(argv[2]), int(argv[3]), int(argv[4])
+        print(json.dumps(child_ingest(url, corpus, workers, batch_size)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--large", action="store_true", help="add the 1,000,000-article run")
+    parser.add_argument("--workers", type=int, default=2, help="processes preparing batches (default 2)")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-work"))
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false")
+    parser.add_argument("--no-plain", dest="plain", action="store_false")
+    parser.add_argument("--plain-max", type=int, default=100_000, help="largest size the baseline runs at")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite archives")
+    opts = parser.parse_args(argv)
+    try:
+        corpus_mod.load_texts()
+    except corpus_mod.CorpusMissing as exc:
+        print(f"skipped: {exc}")
+        return 0
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    sizes = sorted(set(opts.sizes + ([1_000_000] if opts.large else [])))
+    print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}, "
+          f"{os.cpu_count()} CPUs, workdir {opts.workdir}", flush=True)
+    results = [bench_size(opts.workdir, size, opts) for size in sizes]
+    (opts.workdir / "results.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -83,9 +83,8 @@ def similar_latency(archive, corpus: Path) -> dict:
     """Median and p95 of `archive similar` over QUERIES texts drawn from the corpus (first paragraph dropped)."""
     if not hasattr(archive, "similar"):
         return {"skipped": "this version of the archive has no `similar` lookup"}
-    picked, step = [], None
-    records = list(_sample(corpus, QUERIES))
-    for record in records:
+    picked = []
+    for record in _sample(corpus, QUERIES):
         paragraphs = record["text"].split("\n\n")
         picked.append("\n\n".join(paragraphs[1:] if len(paragraphs) > 2 else paragraphs))
     archive.similar(text=picked[0])  # warm caches (dictionaries, connection)
@@ -95,7 +94,6 @@ def similar_latency(archive, corpus: Path) -> dict:
         archive.similar(text=text)
         times.append(time.perf_counter() - t0)
     times.sort()
-    del step
     return {"queries": len(times), "median_ms": 1000 * statistics.median(times),
             "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))]}
 

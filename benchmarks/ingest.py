@@ -61,6 +61,8 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
     def progress(summary, _item) -> None:
         if summary.read % WINDOW == 0:
             marks.append((summary.read, time.perf_counter()))
+            rate = WINDOW / (marks[-1][1] - marks[-2][1])
+            print(f"  ... {summary.read:,} read, {rate:.0f}/s over the last {WINDOW:,}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
     summary = archive.ingest_paths([corpus], progress=progress, workers=workers)

@@ -62,16 +62,25 @@ def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dic
 
 
 def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-    """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small)."""
-    wanted = set(keys)
+    """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small).
+
+    The wanted pairs are joined as a VALUES list so each is one seek on (level, band, key): an
+    `IN` on the key alone would scan the whole level.
+    """
     out: dict[tuple[int, int], list[int]] = {}
-    for part in chunks(sorted({k for _, k in wanted})):
-        rows = session.execute(
-            select(BandKey.band, BandKey.key, BandKey.article_id).where(BandKey.level == level, BandKey.key.in_(part))
-        )
+    for part in chunks(sorted(set(keys)), CHUNK // 2):
+        params: dict[str, Any] = {"level": level}
+        values = []
+        for i, (band, key) in enumerate(part):
+            params[f"b{i}"], params[f"k{i}"] = band, key
+            values.append(f"(:b{i}, :k{i})")
+        rows = session.execute(text(
+            f"WITH wanted(band, key) AS (VALUES {', '.join(values)}) "
+            "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
+            "ON band_keys.level = :level AND band_keys.band = wanted.band AND band_keys.key = wanted.key"
+        ), params)
         for band, key, article_id in rows:
-            if (band, key) in wanted:
-                out.setdefault((band, key), []).append(article_id)
+            out.setdefault((band, key), []).append(article_id)
     return out
 
 

@@ -56,7 +56,11 @@ class Archive:
         return migrate.current_revision(self.engine)
 
     def require_schema(self) -> None:
-        migrate.require_current(self.engine, self.settings.database_url)
+        # Checked once per Archive: reading Alembic's scripts costs tens of milliseconds, which
+        # repeated queries (`similar` from a service) should not pay each time.
+        if not getattr(self, "_schema_checked", False):
+            migrate.require_current(self.engine, self.settings.database_url)
+            self._schema_checked = True
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -224,6 +228,8 @@ class Archive:
             "title": rep.title if rep else None,
             "event_id": c.event_id,
             "original_reason": c.original_reason,
+            "status": c.status,
+            "merged_into": c.merged_into,
             "sources": sorted({names[a.source_id] for _, a in members if a.source_id in names}),
             "articles": [
                 {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from archive.core import events, matching, sketch
-from archive.core.normalize import is_cjk, token_spans
+from archive.core.normalize import detect_language, is_cjk, token_spans
 from archive.core.sketch import SketchConfig
 
 MIN_PASSAGE_TOKENS = {True: 8, False: 5}  # CJK characters, other-script words
@@ -77,6 +77,9 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
     estimated = sketch.estimated_jaccard(sketch.signature_from_bytes(a.signature),
                                          sketch.signature_from_bytes(b.signature))
     cosine = events.cosine(a.event_terms or {}, b.event_terms or {})
+    # The placement rule itself, with B as a one-article event: what ingest would decide on terms.
+    same_event = matching.event_match(a.event_terms or {}, b.event_terms or {}, 1, matching_config,
+                                      language=detect_language(a.text)) is not None
     in_a, in_b = shared_passages(a.text, b.text, sketch_config), shared_passages(b.text, a.text, sketch_config)
     shared_terms = sorted(set(a.event_terms or {}) & set(b.event_terms or {}),
                           key=lambda t: -(a.event_terms[t] * b.event_terms[t]))
@@ -88,10 +91,11 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "shingles": [ov.size_a, ov.size_b],
         "event_cosine": round(cosine, 4),
         "copy": matching.is_copy(ov, matching_config),
-        "same_event_terms": cosine >= matching_config.event_similarity,
+        "same_event_terms": same_event,
         "thresholds": {"copy_jaccard": matching_config.copy_jaccard,
                        "copy_containment": matching_config.copy_containment,
-                       "event_similarity": matching_config.event_similarity},
+                       "event_similarity": matching_config.event_similarity,
+                       "event_similarity_cjk": matching_config.event_similarity_cjk},
         "shared_terms": shared_terms[:15],
         "passages_a": [p.as_dict() for p in in_a],
         "passages_b": [p.as_dict() for p in in_b],

@@ -106,11 +106,12 @@ class Plan:
 def plan(session: Session, settings: Settings, copy_threshold: float | None = None,
          event_threshold: float | None = None, progress: ProgressCallback | None = None) -> Plan:
     """What re-clustering with these thresholds would change (nothing is written)."""
-    config = dataclasses.replace(
-        settings.matching,
-        copy_jaccard=copy_threshold if copy_threshold is not None else settings.matching.copy_jaccard,
-        event_similarity=event_threshold if event_threshold is not None else settings.matching.event_similarity,
-    )
+    changes: dict[str, float] = {}
+    if copy_threshold is not None:
+        changes["copy_jaccard"] = copy_threshold
+    if event_threshold is not None:  # one threshold for articles in every script
+        changes["event_similarity"] = changes["event_similarity_cjk"] = event_threshold
+    config = dataclasses.replace(settings.matching, **changes)
     items = _load(session)
     links = curation.linked_pairs(session)
     clusters = _Replay(items, settings, config, links, progress).run()

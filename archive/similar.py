@@ -1,9 +1,10 @@
 """The nearest archived articles to a text, a file or a web page, without storing anything.
 
 The query goes through the same extraction and fingerprinting as ingest, then the same index
-lookups (copy LSH buckets, exact text hash, the capped event-term postings); each candidate is
-scored on exact shingles (Jaccard, containment) and on its event terms (cosine). The session
-only reads and is rolled back.
+lookups (copy LSH buckets, exact text hash, the capped event-term postings). Candidates are
+ranked on their stored signatures and sizes (estimated Jaccard and containment) and event terms
+(cosine); those that could be copies are then verified on exact shingles, as placement does.
+The session only reads and is rolled back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from archive.pipeline.loaders import Rejection, load
 
 FETCH_TIMEOUT_SECONDS = 20
 CANDIDATES_PER_RESULT = 5
+# An estimated copy score this low (128 permutations: standard error about 0.04) cannot hide a copy
+# (Jaccard >= 0.6 or containment >= 0.8), so exact shingles are compared only from here up.
+EXACT_FROM = 0.25
 
 
 def document_from(path: str | None = None, text: str | None = None, url: str | None = None) -> Document:
@@ -67,6 +71,16 @@ def _fetch(url: str) -> Document:
                     encoding_hint=charset)
 
 
+def _estimated_copy_score(fp, row) -> float:
+    """max(Jaccard, containment of the shorter text) estimated from the stored signature and size."""
+    j = sketch.estimated_jaccard(fp.signature, sketch.signature_from_bytes(row.signature))
+    a, b = int(fp.shingles.size), int(row.shingle_count or 0)
+    if not a or not b:
+        return j
+    shared = j / (1 + j) * (a + b)  # |A ∩ B| from J = |A ∩ B| / |A ∪ B|
+    return max(j, min(shared / min(a, b), 1.0))
+
+
 def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) -> dict[str, Any]:
     """The `top` archived articles nearest to `doc`, best first, with their clusters."""
     try:
@@ -85,21 +99,31 @@ def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) 
         hits.update(ids)
     ids = [i for i, _ in hits.most_common(max(top * CANDIDATES_PER_RESULT, config.max_candidates))]
     rows = session.execute(
-        select(Article.id, Article.title, Article.url, Article.published_at, Article.clean_text,
-               Article.event_terms, Source.name)
+        select(Article.id, Article.title, Article.url, Article.published_at, Article.signature,
+               Article.shingle_count, Article.event_terms, Source.name)
         .outerjoin(Source, Source.id == Article.source_id).where(Article.id.in_(ids))
     ).all() if ids else []
-    member_of = bulk.memberships(session, ids)
+    # Rank on the stored signatures first; exact shingles only for those that can be shown.
+    ranked = sorted(rows, key=lambda r: (-_estimated_copy_score(fp, r), -events.cosine(fp.event_terms, r.event_terms or {}),
+                                         r.id))[: top * 2]
+    likely = [r.id for r in ranked if _estimated_copy_score(fp, r) >= EXACT_FROM]
+    texts = bulk.clean_texts(session, likely)
+    member_of = bulk.memberships(session, [r.id for r in ranked])
     results = []
-    for r in rows:
-        ov = matching.overlap(fp.shingles, sketch.shingle_set(r.clean_text or "", settings.sketch))
+    for r in ranked:
+        if r.id in texts:
+            ov = matching.overlap(fp.shingles, sketch.shingle_set(texts[r.id] or "", settings.sketch))
+            jaccard, containment, copy = ov.jaccard, ov.containment, matching.is_copy(ov, config)
+        else:  # far below any copy threshold: the signature's estimate is shown
+            jaccard = sketch.estimated_jaccard(fp.signature, sketch.signature_from_bytes(r.signature))
+            containment, copy = _estimated_copy_score(fp, r), False
         cosine = events.cosine(fp.event_terms, r.event_terms or {})
-        copy = matching.is_copy(ov, config)
-        verdict = "copy" if copy else "same event" if cosine >= config.event_similarity else "related"
+        same_event = matching.event_match(fp.event_terms, r.event_terms or {}, 1, config, fp.language) is not None
+        verdict = "copy" if copy else "same event" if same_event else "related"
         results.append({
             "id": r.id, "title": r.title, "source": r.name, "url": r.url,
             "published_at": r.published_at.isoformat(sep=" ", timespec="seconds") if r.published_at else None,
-            "jaccard": round(ov.jaccard, 4), "containment": round(ov.containment, 4),
+            "jaccard": round(jaccard, 4), "containment": round(containment, 4), "exact": r.id in texts,
             "event_cosine": round(cosine, 4), "verdict": verdict,
             "copy_cluster": member_of.get(r.id, {}).get("copy"), "event_cluster": member_of.get(r.id, {}).get("event"),
         })

@@ -53,13 +53,16 @@ def test_curation_survives_a_later_ingest_and_recluster(filled, tmp_path):
     assert curated[farm1][0] != curated[alpha1][0] and curated[farm1][1] == curated[alpha1][1]
     assert curated[farm1][2] == "original"
     assert curated[beta2][1] != curated[alpha2][1] and curated[farm2][1] == curated[alpha2][1]
-    assert invoke_json(url, "cluster", str(before[beta0][0]), "--json")["articles"] == []
+    retired = invoke_json(url, "cluster", str(before[beta0][0]), "--json")
+    assert (retired["articles"], retired["status"], retired["merged_into"]) == ([], "merged", before[alpha0][0])
+    assert f"merged into cluster {before[alpha0][0]}" in invoke(url, "cluster", str(before[beta0][0]))
 
     decisions = invoke_json(url, "decisions", "--json", "--limit", "200")
     by_action = {d["action"]: d for d in reversed(decisions)}
     assert (by_action["merge"]["actor"], by_action["merge"]["note"], by_action["merge"]["link"]) == \
         ("alice", "same wire story", "must-link")
     assert {d["link"] for d in decisions if d["actor"] == "bob"} == {"cannot-link", "must-link"}
+    assert "same wire story" in invoke(url, "decisions", "--csv")
     assert any(d["note"] == "an update, not a reprint" and d["link"] == "cannot-link" for d in decisions)
     history = invoke_json(url, "sql", "SELECT action, actor, detail FROM cluster_history WHERE actor <> 'ingest'",
                           "--format", "json")

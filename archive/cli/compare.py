@@ -37,8 +37,10 @@ def compare(a: int, b: int, full: bool, as_json: bool) -> None:
         {"measure": f"containment of {a} in {b}", "value": r["containment_a_in_b"],
          "rule": f"copy at ≥ {t['copy_containment']} (shorter text)"},
         {"measure": f"containment of {b} in {a}", "value": r["containment_b_in_a"], "rule": ""},
-        {"measure": "event-term cosine", "value": r["event_cosine"], "rule": f"same event at ≥ {t['event_similarity']}"},
-        {"measure": "copies?", "value": "yes" if r["copy"] else "no", "rule": ""},
+        {"measure": "event-term cosine", "value": r["event_cosine"],
+         "rule": f"same event at ≥ {t['event_similarity']} (CJK ≥ {t['event_similarity_cjk']})"},
+        {"measure": "copies?", "value": _yes(r["copy"]), "rule": ""},
+        {"measure": "same event by terms?", "value": _yes(r["same_event_terms"]), "rule": ""},
         {"measure": "same copy cluster / event", "value": f"{_yes(r['same_copy_cluster'])} / "
                                                           f"{_yes(r['same_event_cluster'])}", "rule": ""},
     ]

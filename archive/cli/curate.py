@@ -6,7 +6,7 @@ import click
 
 from archive.cli import cli
 from archive.cli.context import open_archive
-from archive.cli.output import console, json_option, print_json, print_table
+from archive.cli.output import console, csv_option, json_option, print_csv, print_json, print_table
 
 
 def actor_options(f):
@@ -81,10 +81,15 @@ def detach(article_id: int, level: str, by: str | None, note: str | None, as_jso
                         f"now in cluster {r['new_cluster']}")
 
 
+DECISION_COLUMNS = [("id", "id"), ("at", "at"), ("actor", "by"), ("action", "action"), ("level", "level"),
+                    ("link", "link"), ("article_a", "article"), ("article_b", "article"), ("note", "note")]
+
+
 @cli.command()
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many.")
 @json_option
-def decisions(limit: int, as_json: bool) -> None:
+@csv_option
+def decisions(limit: int, as_json: bool, as_csv: bool) -> None:
     """List manual decisions (merge, split, detach), newest first: who, when, why.
 
     \b
@@ -96,7 +101,7 @@ def decisions(limit: int, as_json: bool) -> None:
     rows = archive.decisions(limit)
     if as_json:
         print_json(rows)
-        return
-    print_table(rows, [("id", "id"), ("at", "at"), ("actor", "by"), ("action", "action"), ("level", "level"),
-                       ("link", "link"), ("article_a", "article"), ("article_b", "article"), ("note", "note")],
-                title="Manual decisions")
+    elif as_csv:
+        print_csv(rows, [key for key, _ in DECISION_COLUMNS])
+    else:
+        print_table(rows, DECISION_COLUMNS, title="Manual decisions")

@@ -71,6 +71,8 @@ def cluster(cluster_id: int, as_json: bool) -> None:
                   f"{data['first_seen']} → {data['last_seen']}"
                   + (f" · original: {data['original_reason']}" if data["kind"] == "copy" else ""),
                   highlight=False)
+    if data["status"] != "active":
+        console.print(f"merged into cluster {data['merged_into']}: `archive cluster {data['merged_into']}` shows it")
     rows = [{**a, "time": a["published_at"] or a["fetched_at"], "after": overview.format_delay(a["delay_seconds"]),
              "role": _role(a)} for a in data["articles"]]
     columns = [("time", "time"), ("after", "after original"), ("id", "article"), ("role", "role"),

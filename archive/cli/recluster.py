@@ -13,8 +13,8 @@ from archive.cli.output import console, json_option, print_json, print_table
 @cli.command()
 @click.option("--copy-threshold", type=float, help="Shingle Jaccard at or above which two texts are copies "
               "(default: the configured [matching] copy_jaccard).")
-@click.option("--event-threshold", type=float, help="Cosine at or above which an article joins an event "
-              "(default: the configured [matching] event_similarity).")
+@click.option("--event-threshold", type=float, help="Similarity at or above which an article joins an event, "
+              "for every script (default: the configured [matching] event_similarity and event_similarity_cjk).")
 @click.option("--dry-run", is_flag=True, help="Only print what would merge and split; change nothing.")
 @json_option
 def recluster(copy_threshold: float | None, event_threshold: float | None, dry_run: bool, as_json: bool) -> None:

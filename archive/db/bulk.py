@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.db.models import Article, BandKey, Cluster, ClusterMember, Source
@@ -39,13 +41,21 @@ def existing(session: Session, column, values: Iterable) -> set:
 
 
 def source_ids(session: Session, wanted: dict[str, str], cache: dict[str, int]) -> dict[str, int]:
-    """name -> id for every name in `wanted` (name -> kind), creating the missing sources."""
+    """name -> id for every name in `wanted` (name -> kind), creating the missing sources.
+
+    The insert skips names another process inserted meanwhile (ON CONFLICT DO NOTHING), so two
+    workers meeting one new source never fail on its unique name.
+    """
     missing = [name for name in wanted if name not in cache]
     for part in chunks(missing):
         cache.update(session.execute(select(Source.name, Source.id).where(Source.name.in_(part))).all())
-    for name in missing:
-        if name not in cache:
-            cache[name] = session.scalar(insert(Source).values(name=name, kind=wanted[name]).returning(Source.id))
+    new = [name for name in missing if name not in cache]
+    if new:
+        upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(session.get_bind().dialect.name)
+        statement = upsert(Source).on_conflict_do_nothing(index_elements=["name"]) if upsert else insert(Source)
+        for part in chunks(new):
+            session.execute(statement, [{"name": name, "kind": wanted[name]} for name in part])
+            cache.update(session.execute(select(Source.name, Source.id).where(Source.name.in_(part))).all())
     return {name: cache[name] for name in wanted}
 
 
@@ -122,11 +132,17 @@ CLUSTER_FIELDS = ("id", "kind", "representative_id", "event_id", "size", "first_
 
 
 def clusters(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """cluster id -> its placement fields (CLUSTER_FIELDS) as a dict."""
+    """cluster id -> its placement fields (CLUSTER_FIELDS) as a dict.
+
+    On PostgreSQL the rows are locked (FOR UPDATE) until the transaction ends: a placement that
+    changes a cluster's size or centroid never does so from a read another worker made stale.
+    """
     columns = [getattr(Cluster, name) for name in CLUSTER_FIELDS]
+    locking = session.get_bind().dialect.name == "postgresql"
     out: dict[int, dict[str, Any]] = {}
     for part in chunks(sorted(set(cluster_ids))):
-        for row in session.execute(select(*columns).where(Cluster.id.in_(part))):
+        query = select(*columns).where(Cluster.id.in_(part)).order_by(Cluster.id)
+        for row in session.execute(query.with_for_update() if locking else query):
             out[row.id] = dict(row._mapping)
     return out
 

@@ -21,10 +21,15 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
+def first_line(exc: BaseException) -> str:
+    """The driver's own message of a database error, without SQLAlchemy's statement and parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
 def describe_database_error(exc: BaseException, url: str) -> str:
     """One line for a database failure: what happened and where, never the password or the SQL."""
-    orig = getattr(exc, "orig", None) or exc
-    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    first = first_line(exc)
     where = mask_url(url)
     if is_sqlite(url) and "locked" in first:
         return (f"the archive {where} is locked by another process (waited {SQLITE_BUSY_TIMEOUT_MS // 1000} s); "

@@ -17,14 +17,18 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import random
 import socket
+import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
-from archive.db import queries
+from archive.db import locks, queries
+from archive.db.engine import first_line
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
 from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, prepare_batch
@@ -98,6 +102,7 @@ class Ingestor:
 
     def start_run(self, kind: str, args: dict, job_name: str | None = None) -> Summary:
         with self.factory() as session, session.begin():
+            locks.lock_for_placement(session, [SKETCH_KEY])  # two first runs record the parameters once
             check_sketch(session, self.settings)
             run = IngestRun(kind=kind, job_name=job_name, args=args, host=socket.gethostname(), pid=os.getpid())
             session.add(run)
@@ -133,8 +138,10 @@ class Ingestor:
             self.finish_run(summary, "interrupted", "stopped by the user")
             raise
         except Exception as exc:
-            log.exception("ingest run %s failed", summary.run_id)
-            self.finish_run(summary, "failed", f"{type(exc).__name__}: {exc}")
+            lost_database = isinstance(exc, DBAPIError)  # expected in operation: no traceback, no SQL
+            brief = f"{type(exc).__name__}: {first_line(exc) if lost_database else exc}"
+            log.error("ingest run %s failed: %s", summary.run_id, brief, exc_info=not lost_database)
+            self.finish_run(summary, "failed", brief)
             raise
         finally:
             if pool:
@@ -152,9 +159,7 @@ class Ingestor:
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
         articles = [item for item in batch.items if isinstance(item, Prepared)]
         rejections = [item for item in batch.items if isinstance(item, Rejection)]
-        with self.factory() as session, session.begin():
-            self._record_rejections(session, rejections, summary.run_id)
-            placed = iter(self.placer.place_batch(session, articles, summary.run_id, summary.timings))
+        placed = iter(self._commit(articles, rejections, summary))
         outcomes: list[Outcome | None] = []
         for item in batch.items:
             summary.read += 1
@@ -168,6 +173,22 @@ class Ingestor:
             if progress:
                 progress(summary, item.doc if isinstance(item, Prepared) else item)
         return outcomes
+
+    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
+        """Record rejections and place articles in one transaction; a deadlock or serialization
+        failure between concurrent workers rolls it back and runs it again, a few times at most."""
+        for attempt in range(1, locks.MAX_ATTEMPTS + 1):
+            try:
+                with self.factory() as session, session.begin():
+                    self._record_rejections(session, rejections, summary.run_id)
+                    return self.placer.place_batch(session, articles, summary.run_id, summary.timings)
+            except Exception as exc:
+                self.placer = Placer(self.settings)  # its caches may name rows that were rolled back
+                if not locks.retryable(exc) or attempt == locks.MAX_ATTEMPTS:
+                    raise
+                log.info("batch of run %s rolled back (%s), attempt %d", summary.run_id, first_line(exc), attempt)
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
 
     def _count(self, summary: Summary, outcome: Outcome) -> None:
         if outcome.status == "duplicate":

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from archive.config import Settings
 from archive.core import events, matching, metadata, sketch
-from archive.db import bulk
+from archive.db import bulk, locks
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -75,6 +75,15 @@ def article_url(doc: Document) -> str:
     if fields.get("id") is not None:
         return f"urn:record:{doc.source or 'jsonl'}:{fields['id']}"
     return f"urn:sha256:{doc.sha256}"
+
+
+def placement_keys(batch: Sequence["Prepared"]) -> list[int | str]:
+    """What placing these articles looks up, for `archive.db.locks.lock_for_placement`."""
+    keys: list[int | str] = []
+    for p in batch:
+        keys += [key for _, key in p.fp.copy_keys] + [key for _, key in p.fp.event_keys]
+        keys += [p.sha256, article_url(p.doc)]
+    return keys
 
 
 def compress(content: bytes) -> tuple[bytes, str]:
@@ -169,6 +178,7 @@ class Placer:
         """Match, cluster and write a batch in the caller's transaction; one outcome per input."""
         timings = {} if timings is None else timings
         t0 = time.perf_counter()
+        locks.lock_for_placement(session, placement_keys(batch))
         outcomes: list[Outcome | None] = [None] * len(batch)
         fresh = self._drop_duplicates(session, batch, outcomes)
         if fresh:

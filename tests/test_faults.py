@@ -1,0 +1,99 @@
+"""Faults: an ingest killed with SIGKILL at a random point, or cut off from PostgreSQL mid-run,
+leaves a consistent archive, and the next run ends exactly where one uninterrupted run would."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from archive.api import Archive
+from archive.config import load_settings
+from tests import runs, synth
+from tests.conftest import PG_ADMIN_URL
+
+
+@pytest.fixture
+def files(tmp_path):
+    return synth.write_files(tmp_path / "in", range(30), reprints=2)
+
+
+def wait_for_articles(url: str, proc, at_least: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        n = runs.scalar(url, "SELECT count(*) FROM articles")
+        if n >= at_least:
+            return n
+        time.sleep(0.05)
+    raise AssertionError(f"the ingest stopped or stalled before {at_least} articles (exit {proc.poll()})")
+
+
+def assert_finished_like_one_run(url: str, files, tmp_path, stored: int) -> None:
+    with Archive(load_settings({"ARCHIVE_DATABASE_URL": url})) as archive:
+        summary = archive.ingest_paths([tmp_path / "in"])
+        assert (summary.status, summary.rejected, summary.duplicates) == ("ok", 0, stored)
+        assert archive.check().ok
+    assert runs.scalar(url, "SELECT count(*) FROM articles") == len(files)
+    assert runs.partitions(url)["copy"] == runs.truth(files)
+    assert runs.partitions(url)["event"] == runs.truth(files)
+
+
+def test_sigkill_at_a_random_point_then_rerun_equals_one_run(db_url, files, tmp_path):
+    rng = random.Random()
+    seed = rng.randrange(1 << 30)
+    rng.seed(seed)
+    kill_after = rng.randint(5, len(files) - 20)
+    proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "killed")
+    wait_for_articles(db_url, proc, kill_after)
+    time.sleep(rng.random() * 0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored = runs.scalar(db_url, "SELECT count(*) FROM articles")
+    assert kill_after <= stored < len(files), f"seed {seed}"
+    report = runs.check(db_url)  # nothing half-stored even before the rerun
+    assert report.ok, f"seed {seed}: {report.as_dict()}"
+    assert_finished_like_one_run(db_url, files, tmp_path, stored)
+
+
+def terminate_transactions(url: str) -> int:
+    """Terminate the server processes of `url`'s database that are inside a transaction."""
+    database = make_url(url).database
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            return len(conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client backend'"),
+                {"db": database}).all())
+    finally:
+        admin.dispose()
+
+
+def test_postgresql_connection_lost_mid_run_fails_cleanly_and_next_run_picks_up(db_url, files, tmp_path):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL fault")
+    proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "cut")
+    wait_for_articles(db_url, proc, 10)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if terminate_transactions(db_url):
+            break
+        time.sleep(0.01)
+    status = proc.wait(timeout=120)
+    err = (tmp_path / "cut.err").read_text()
+    assert status == 2, err
+    assert err.strip().splitlines()[-1].startswith(f"error: database {db_url} failed: ")
+    assert "Traceback" not in err and "[SQL:" not in err
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        run_status, error = conn.execute(text("SELECT status, error FROM ingest_runs ORDER BY id DESC LIMIT 1")).one()
+    engine.dispose()
+    assert run_status == "failed" and error.startswith("OperationalError: ") and "[SQL:" not in error
+    assert runs.check(db_url).ok  # the batch in flight was rolled back whole
+    stored = runs.scalar(db_url, "SELECT count(*) FROM articles")
+    assert_finished_like_one_run(db_url, files, tmp_path, stored)

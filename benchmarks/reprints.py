@@ -145,7 +145,8 @@ class Perturber:
         self._opencc = None
 
     def headlines(self, lang: str, when: dt.datetime, k: int = 5) -> list[str]:
-        picks = self.rng.sample([o for o in self.originals if o.lang == lang], k)
+        pool = [o for o in self.originals if o.lang == lang]
+        picks = self.rng.sample(pool, min(k, len(pool)))
         out = [LIST_HEAD[lang]]
         for i, o in enumerate(picks):
             day = when - dt.timedelta(days=i + 1)
@@ -181,8 +182,8 @@ def make_reprint(rng: random.Random, pert: Perturber, o: Original, farm: dict, w
         if name == "trim":
             paras = paras[: max(3, int(len(paras) * 0.8))]
         elif name == "extend":
-            other = rng.choice([x for x in pert.originals if x.lang == lang and x.id != o.id])
-            paras = paras + other.paragraphs[:1]
+            others = [x for x in pert.originals if x.lang == lang and x.id != o.id]
+            paras = paras + (rng.choice(others).paragraphs[:1] if others else [])
         elif name == "drop" and len(paras) > 4:
             del paras[rng.randrange(1, len(paras))]
         elif name == "swap" and len(paras) > 3:

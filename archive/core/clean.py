@@ -27,6 +27,11 @@ from archive.core.normalize import squeeze_whitespace
 MIN_AFFIX = 6
 MAX_AFFIX = 120
 LONG_AFFIX = 15
+_OPENING = "（(【[「『《〈"  # left dangling when a bracketed watermark is cut from a paragraph's end
+_CLOSING = "）)】]」』》〉"
+# Inner edges of a watermark: the punctuation it meets is the paragraph's, brackets are its own.
+_SUFFIX_EDGE_RE = re.compile(r"^[^\w（(【\[「『《〈]+")
+_PREFIX_EDGE_RE = re.compile(r"[^\w）)】\]」』》〉]+$")
 
 _SENTENCE_END_RE = re.compile(r'([。！？!?.…]|[。！？!?.][”"’』」)）])$|(报道|电)$')
 _PUNCT_ONLY_RE = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -101,6 +106,8 @@ def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None
     follow sentence-ending punctuation in most lines carrying it (a watermark is appended after a
     paragraph), so a recurring phrase such as "he said." is not taken for one.
     """
+    # Date lines (of a trailing headline list) share prefixes such as "2024-03-" among themselves.
+    lines = [line for line in lines if not is_date_line(line)]
     paragraphs = [line for line in lines if len(line) > 2 * MIN_AFFIX]
     needed = max(3, -(-len(paragraphs) // 4))
     if len(paragraphs) < 3:
@@ -121,22 +128,47 @@ def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None
         best = (affix, count)
     if best is None:
         return None
-    affix = best[0]
-    # A watermark does not begin (or end) with the sentence punctuation of the paragraph it hides in.
-    affix = re.sub(r"^[\W_]+", "", affix) if suffix else re.sub(r"[\W_]+$", "", affix)
-    if sum(ch.isalnum() for ch in affix) < 3:
-        return None
-    carriers = [line for line in lines if (line.endswith(affix) if suffix else line.startswith(affix))]
-    if suffix:
-        bounded = sum(1 for line in carriers if _SENTENCE_END_RE.search(line[: -len(affix)].rstrip()))
-    else:
-        bounded = sum(1 for line in carriers if len(line) > len(affix) and not line[len(affix)].isalnum())
-        bounded = max(bounded, sum(1 for line in carriers if _is_cjk_char(line[len(affix):len(affix) + 1])))
+    # The longest shared affix may reach into text common to the paragraphs ("... officials said.
+    # Read more at x.example"): the watermark is its longest tail (head) that sits on a sentence
+    # boundary in most lines carrying it.
+    longest = best[0]
+    for length in range(len(longest), MIN_AFFIX - 1, -1):
+        affix = _trim_inner_edge(longest[-length:] if suffix else longest[:length], suffix)
+        if sum(ch.isalnum() for ch in affix) < 3:
+            continue
+        carriers = [line for line in lines if (line.endswith(affix) if suffix else line.startswith(affix))]
+        if _bounded(carriers, affix, suffix) >= 0.6 * len(carriers):
+            return affix, len(carriers)
     # A long phrase recurring at paragraph edges is boilerplate whatever precedes it; a short one
-    # ("he said.") must also sit after sentence punctuation to count as a watermark.
-    if len(affix) < LONG_AFFIX and bounded < 0.6 * len(carriers):
-        return None
-    return affix, len(carriers)
+    # ("he said.") must also sit on a sentence boundary to count as a watermark.
+    affix = _trim_inner_edge(longest, suffix)
+    own_ending = suffix and affix[-1:] in "。！？!?."  # "... without a vote." ends the paragraphs' own sentences
+    if len(affix) >= LONG_AFFIX and not own_ending:
+        return affix, sum(1 for line in lines if (line.endswith(affix) if suffix else line.startswith(affix)))
+    return None
+
+
+def _trim_inner_edge(affix: str, suffix: bool) -> str:
+    """A watermark does not begin (or end) with the punctuation of the paragraph it hides in."""
+    return _SUFFIX_EDGE_RE.sub("", affix) if suffix else _PREFIX_EDGE_RE.sub("", affix)
+
+
+def _bounded(carriers: list[str], affix: str, suffix: bool) -> int:
+    """How many carriers have a sentence boundary where the affix meets the paragraph."""
+    if suffix:
+        return sum(1 for line in carriers if _SENTENCE_END_RE.search(line[: -len(affix)].rstrip()))
+    count = 0
+    for line in carriers:
+        rest = line[len(affix):]
+        head = rest.lstrip()
+        latin_end = affix[-1].isalnum() and not _is_cjk_char(affix[-1])
+        glued = latin_end and affix[-1].islower() and rest[:1].isupper()  # "...updatesThe DOT said"
+        word_edge = not latin_end or not rest[:1].isalnum() or _is_cjk_char(rest[:1]) or glued
+        # after a Latin word, a new sentence starts with a capital ("On day 3" is one sentence)
+        starts = head[:1].isupper() or _is_cjk_char(head[:1]) or (head[:1].isdigit() and not latin_end)
+        if head and word_edge and (starts or not head[0].isalnum()):
+            count += 1
+    return count
 
 
 def _is_cjk_char(ch: str) -> bool:
@@ -154,11 +186,13 @@ def strip_repeated_affixes(lines: list[str]) -> CleanResult:
         new_lines = []
         for line in lines:
             if suffix and line.endswith(affix):
-                line = line[: -len(affix)].rstrip()
-                removed.append(Removal("watermark", affix))
+                kept = line[: -len(affix)].rstrip().rstrip(_OPENING).rstrip()
+                removed.append(Removal("watermark", line[len(kept):].strip()))
+                line = kept
             elif not suffix and line.startswith(affix):
-                line = line[len(affix) :].lstrip()
-                removed.append(Removal("watermark", affix))
+                kept = line[len(affix) :].lstrip().lstrip(_CLOSING).lstrip()
+                removed.append(Removal("watermark", line[: len(line) - len(kept)].strip()))
+                line = kept
             elif line == affix:
                 line = ""
             if line:
@@ -215,8 +249,9 @@ def _headline_list_start(lines: list[str]) -> int | None:
     run.reverse()
     gap = int(statistics.median(b - a for a, b in zip(run, run[1:])))
     start = max(0, run[0] - (gap - 1))
-    # A dated line that carries its own headline starts its item; a bare date ends one.
-    if not is_date_line(lines[run[0]]):
+    # A dated line that carries its own headline starts its item; a bare date ends one, unless
+    # lines follow the last date (then each date heads the headline under it).
+    if not is_date_line(lines[run[0]]) or run[-1] < len(lines) - 1:
         start = run[0]
     body_chars = sum(len(line) for line in lines[:start])
     if body_chars < sum(len(line) for line in lines) / 4:

@@ -26,6 +26,8 @@ class MatchingConfig:
     event_similarity_short: for a headline-only article (fewer than `short_terms` salient terms),
         whose few terms make average linkage with long articles low, the cosine with the event's
         normalised centroid at or above which it joins.
+    copy_term_candidates: besides LSH candidates, the articles sharing most salient terms with
+        a new one that are verified as copies (a padded reprint's Jaccard is too low for LSH).
     event_window_days: an article dated more than this before the event's first or after its last
         dated member does not join it (copies excepted); undated articles are not held back.
     """
@@ -39,6 +41,7 @@ class MatchingConfig:
     short_terms: int = 12
     event_window_days: float = 4.0
     max_candidates: int = 50
+    copy_term_candidates: int = 5
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",

@@ -384,7 +384,10 @@ class _BatchPlacement:
         return a.db_event_hits if hits is None else hits
 
     def _copy_candidates(self, a: _Article) -> list[int]:
-        return self._same_text(a) + _top(self._band_hits(a), self.config.max_candidates)
+        # A padded reprint (a short text inside a long page) has a low Jaccard that the LSH bands
+        # miss, but shares the original's salient terms: the best term matches are verified too.
+        by_terms = [i for i in _top(self._event_hits(a), self.config.copy_term_candidates) if i != a.id]
+        return self._same_text(a) + _top(self._band_hits(a), self.config.max_candidates) + by_terms
 
     def _event_candidates(self, a: _Article) -> list[int]:
         others = [i for i in _top(self._band_hits(a), self.config.max_candidates - 1) if i != a.id]

@@ -147,6 +147,25 @@ class Archive:
                 recluster.apply(session, the_plan)
             return {"dry_run": dry_run, **the_plan.summary()}
 
+    def calibrate(self, labels: str | Path, target_precision: float | None = None,
+                  write: bool = True) -> dict[str, Any]:
+        """Precision and recall of the matching thresholds over labelled pairs of archived articles;
+        the chosen thresholds go to the [matching] table of the configuration file unless `write` is False."""
+        from archive import calibrate
+        from archive.config import write_section
+
+        self.require_schema()
+        pairs = calibrate.read_labels(Path(labels))
+        with self.factory() as session:
+            result = calibrate.calibrate(session, self.settings, pairs, target_precision)
+        out = result.as_dict()
+        path = self.settings.config_path or Path("archive.toml")
+        out["config"] = str(path)
+        out["written"] = bool(write and result.chosen)
+        if out["written"]:
+            write_section(path, "matching", result.chosen)
+        return out
+
     def decisions(self, limit: int | None = None) -> list[dict]:
         with self.factory() as session:
             return curation.decisions(session, limit)

@@ -105,3 +105,21 @@ def child_environment(settings: Settings, env: dict[str, str] | None = None) -> 
     if settings.redis_url:
         out["ARCHIVE_REDIS_URL"] = settings.redis_url
     return out
+
+
+def write_section(path: Path, section: str, values: dict[str, Any]) -> Path:
+    """Set `values` in table [section] of the configuration file, keeping its other content."""
+    import tomlkit
+
+    try:
+        document = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, tomlkit.exceptions.ParseError) as exc:
+        raise ConfigError(f"configuration file {path} cannot be updated: {exc}") from None
+    table = document.get(section)
+    if table is None:
+        table = tomlkit.table()
+        document[section] = table
+    for key, value in values.items():
+        table[key] = value
+    path.write_text(tomlkit.dumps(document), "utf-8")
+    return path

@@ -28,6 +28,9 @@ class MatchingConfig:
         normalised centroid at or above which it joins.
     copy_term_candidates: besides LSH candidates, the articles sharing most salient terms with
         a new one that are verified as copies (a padded reprint's Jaccard is too low for LSH).
+    source_boilerplate_articles: an edge sentence of an article (first three, last five lines)
+        seen in this many earlier articles of its source is that source's boilerplate and is
+        removed from its later articles (0: no learning).
     event_window_days: an article dated more than this before the event's first or after its last
         dated member does not join it (copies excepted); undated articles are not held back.
     """
@@ -42,6 +45,7 @@ class MatchingConfig:
     event_window_days: float = 4.0
     max_candidates: int = 50
     copy_term_candidates: int = 5
+    source_boilerplate_articles: int = 5
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",

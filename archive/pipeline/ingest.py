@@ -34,6 +34,7 @@ from archive.errors import SketchMismatch
 from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, prepare_batch
 from archive.pipeline.extract import Document
 from archive.pipeline.loaders import Rejection
+from archive.pipeline.boilerplate import SourceBoilerplate
 from archive.pipeline.store import Outcome, Placer
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Ingestor:
         self.factory = factory
         self.workers = workers
         self.placer = Placer(settings)
+        self.boilerplate = SourceBoilerplate(settings)
         self._stop = False
 
     def request_stop(self) -> None:
@@ -157,11 +159,10 @@ class Ingestor:
         """Record a prepared batch's rejections and place its articles, in one transaction."""
         for stage, seconds in batch.timings.items():
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
-        articles = [item for item in batch.items if isinstance(item, Prepared)]
-        rejections = [item for item in batch.items if isinstance(item, Rejection)]
-        placed = iter(self._commit(articles, rejections, summary))
+        items, placed_list = self._commit(batch.items, summary)
+        placed = iter(placed_list)
         outcomes: list[Outcome | None] = []
-        for item in batch.items:
+        for item in items:
             summary.read += 1
             if isinstance(item, Rejection):
                 self._count_rejection(summary, item)
@@ -174,14 +175,22 @@ class Ingestor:
                 progress(summary, item.doc if isinstance(item, Prepared) else item)
         return outcomes
 
-    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
-        """Record rejections and place articles in one transaction; a deadlock or serialization
-        failure between concurrent workers rolls it back and runs it again, a few times at most."""
+    def _commit(self, batch_items: list[Prepared | Rejection],
+                summary: Summary) -> tuple[list[Prepared | Rejection], list[Outcome]]:
+        """Remove learned source boilerplate, record rejections, place articles and learn from them,
+        in one transaction; (the items as placed, the articles' outcomes). A deadlock or
+        serialization failure between concurrent workers rolls it back and runs it again, a few
+        times at most."""
         for attempt in range(1, locks.MAX_ATTEMPTS + 1):
             try:
                 with self.factory() as session, session.begin():
-                    self._record_rejections(session, rejections, summary.run_id)
-                    return self.placer.place_batch(session, articles, summary.run_id, summary.timings)
+                    items = self.boilerplate.apply(session, batch_items)
+                    articles = [item for item in items if isinstance(item, Prepared)]
+                    self._record_rejections(session, [item for item in items if isinstance(item, Rejection)],
+                                            summary.run_id)
+                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings)
+                    self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"])
+                    return items, placed
             except Exception as exc:
                 self.placer = Placer(self.settings)  # its caches may name rows that were rolled back
                 if not locks.retryable(exc) or attempt == locks.MAX_ATTEMPTS:

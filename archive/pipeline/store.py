@@ -50,7 +50,7 @@ from archive.db.models import (
     RawDocument,
     utcnow,
 )
-from archive.pipeline.extract import Document
+from archive.pipeline.extract import Document, Extracted
 
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
@@ -213,10 +213,7 @@ class Placer:
                 continue
             seen_sha.add(prepared.sha256)
             seen_url.add(url)
-            doc, ex = prepared.doc, prepared.extracted
-            source = (doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url)
-                      or metadata.byline_outlet(ex.byline))
-            fresh.append(_Article(index, prepared, url, source))
+            fresh.append(_Article(index, prepared, url, source_name(prepared.doc, prepared.extracted)))
         return fresh
 
     def _insert_articles(self, session: Session, fresh: list[_Article], run_id: int | None) -> None:
@@ -569,6 +566,12 @@ def _top(hits: Counter, limit: int) -> list[int]:
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:
     timings[stage] = timings.get(stage, 0.0) + seconds
+
+
+def source_name(doc: Document, ex: Extracted) -> str | None:
+    """The source an article is filed under: as delivered, as stated, its host, or its byline's outlet."""
+    return (doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url)
+            or metadata.byline_outlet(ex.byline))
 
 
 def _host(url: str | None) -> str | None:

@@ -1,0 +1,46 @@
+"""Counts of edge phrases per source (table source_phrases), read and updated per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.db.models import Source, SourcePhrase
+
+
+def learned(session: Session, source_names: Iterable[str], min_articles: int) -> dict[str, set[int]]:
+    """source name -> keys of the phrases seen in at least `min_articles` of its articles."""
+    names = sorted(set(source_names))
+    out: dict[str, set[int]] = {name: set() for name in names}
+    if not names:
+        return out
+    rows = session.execute(
+        select(Source.name, SourcePhrase.phrase_hash)
+        .join(SourcePhrase, SourcePhrase.source_id == Source.id)
+        .where(Source.name.in_(names), SourcePhrase.count >= min_articles)
+    )
+    for name, key in rows:
+        out[name].add(key)
+    return out
+
+
+def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> None:
+    """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in)."""
+    if not seen:
+        return
+    ids = dict(session.execute(select(Source.name, Source.id).where(Source.name.in_({n for n, _ in seen}))).all())
+    rows = [{"source_id": ids[name], "phrase_hash": key, "phrase": phrase[:1000], "count": n}
+            for (name, key), (phrase, n) in sorted(seen.items()) if name in ids]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(SourcePhrase)
+    stmt = stmt.on_conflict_do_update(index_elements=[SourcePhrase.source_id, SourcePhrase.phrase_hash],
+                                      set_={"count": SourcePhrase.count + stmt.excluded.count})
+    session.execute(stmt, rows)

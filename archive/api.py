@@ -14,13 +14,14 @@ from archive import check as checks
 from archive import crawl, curation, explain, overview, recluster, reporting, similar
 from archive import export as exporting
 from archive.config import Settings, load_settings
-from archive.db import backup, migrate, queries
+from archive.db import backup, migrate, queries, runs
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
 from archive.db.readonly import QueryResult
 from archive.errors import BadInput
 from archive.pipeline.crawl import CrawlSession
 from archive.pipeline.extract import Document
+from archive.pipeline.incremental import IncrementalLoad
 from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
 from archive.pipeline.loaders import Rejection, load
 from archive.pipeline.store import decompress
@@ -99,6 +100,28 @@ class Archive:
         """The archive side of a crawl running in this process (used by the spiders)."""
         self.require_schema()
         return CrawlSession(self.ingestor, self.factory, source.name, batch_size, home_url=source.urls[0])
+
+    def load_new(self, target: str, job_name: str, kind: str = "scheduled", args: dict | None = None,
+                 progress: ProgressCallback | None = None) -> Summary:
+        """Ingest the files under `target` (folder, file or glob) that job `job_name` has not loaded yet.
+
+        Files are known by content hash, so a renamed file is not new and an edited one is.
+        """
+        self.require_schema()
+        loader = IncrementalLoad(self.factory, job_name, target)
+
+        def processed(summary: Summary, item: Document | Rejection) -> None:
+            loader.processed(summary, item)
+            if progress:
+                progress(summary, item)
+
+        return self.ingestor.run(loader.items(), kind=kind, args={"load": target, **(args or {})},
+                                 job_name=job_name, progress=processed)
+
+    def runs(self, limit: int = 20, job_name: str | None = None) -> list[dict[str, Any]]:
+        """The latest runs (ingest, crawl, scheduled), newest first, with counts and status."""
+        with self.factory() as session:
+            return [runs.as_dict(r) for r in runs.recent(session, limit, job_name)]
 
     # -- reading -----------------------------------------------------------------------------
 

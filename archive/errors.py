@@ -36,3 +36,11 @@ class BadInput(ArchiveError):
 
 class DatabaseError(ArchiveError):
     """The database could not be reached or refused the work (locked, restarted, gone away)."""
+
+
+class WatchedPathMissing(ArchiveError):
+    """A load job's folder or file does not exist (an unmounted disk, a typo in the schedule)."""
+
+
+class ScheduleError(ArchiveError):
+    """A schedule named by the user does not exist, already exists, or is malformed."""

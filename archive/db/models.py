@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -256,3 +257,16 @@ class SourcePhrase(Base):
     phrase: Mapped[str] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store, in the layout its SQLAlchemyJobStore expects (pickled job state).
+
+    Declared here so that Alembic creates it and the drift check knows it; APScheduler itself
+    never creates tables in the archive (see `archive.scheduler.ArchiveJobStore`).
+    """
+
+    __tablename__ = "apscheduler_jobs"
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

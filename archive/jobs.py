@@ -1,0 +1,169 @@
+"""What a scheduled job does: a load job ingests new files, a crawl job runs the spider in a child.
+
+Every run takes the job's database lock first (`archive.locks`), so two schedulers never run one
+job at once, and writes one row to `ingest_runs` (kind "scheduled", job_name the schedule's name)
+with its counts, status and error. A run that fails is recorded and never stops the scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from archive.api import Archive
+from archive.config import Settings
+from archive.db.runs import COUNTS
+from archive.errors import ArchiveError
+from archive.locks import DEFAULT_TTL_SECONDS, job_lock
+from archive.pipeline.ingest import Ingestor, Summary
+
+log = logging.getLogger(__name__)
+
+LOAD = "load"
+CRAWL = "crawl"
+RUN_KIND = "scheduled"
+_ERROR_TAIL = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """A schedule's job: `kind` is load (target: folder, file or glob) or crawl (target: source name)."""
+
+    name: str
+    kind: str
+    target: str
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.target}"
+
+
+class JobRunner:
+    """Runs jobs for one process. `stop()` makes runs in flight finish their current article and end,
+    stops crawl children the way Ctrl-C would, and refuses new runs."""
+
+    def __init__(self, settings: Settings, lock_ttl: float = DEFAULT_TTL_SECONDS):
+        self.settings = settings
+        self.lock_ttl = lock_ttl
+        self.stopping = threading.Event()
+        self._guard = threading.Lock()
+        self._ingestors: set[Ingestor] = set()
+        self._children: set[subprocess.Popen] = set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self._guard:
+            for ingestor in self._ingestors:
+                ingestor.request_stop()
+            for child in self._children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+    def run(self, spec: JobSpec, scheduled_for: str | None = None) -> Summary | None:
+        """Run one job now; None when it did not run (stopping, or another process holds its lock)."""
+        if self.stopping.is_set():
+            log.info("job %s not started: the scheduler is stopping", spec.name)
+            return None
+        with Archive(self.settings) as archive:
+            lock = job_lock(archive.engine, spec.name, self.lock_ttl)
+            if not lock.acquire():
+                log.info("job %s skipped: another process is running it", spec.name)
+                return None
+            try:
+                log.info("job %s started: %s", spec.name, spec.describe())
+                summary = self._run_locked(archive, spec, {"scheduled_for": scheduled_for} if scheduled_for else {})
+            finally:
+                lock.release()
+        log.info("job %s ended: %s, read %d, new %d, copies %d, duplicates %d, rejected %d%s", spec.name,
+                 summary.status, summary.read, summary.new, summary.copies, summary.duplicates, summary.rejected,
+                 f" ({summary.error})" if summary.error else "")
+        return summary
+
+    def _run_locked(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
+        ingestor = archive.ingestor
+        with self._guard:
+            self._ingestors.add(ingestor)
+        try:
+            if spec.kind == LOAD:
+                return self._load(archive, spec, args)
+            if spec.kind == CRAWL:
+                return self._crawl(archive, spec, args)
+            raise ArchiveError(f"job {spec.name} has an unknown kind {spec.kind!r}")
+        finally:
+            with self._guard:
+                self._ingestors.discard(ingestor)
+
+    def _load(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
+        try:
+            return archive.load_new(spec.target, spec.name, kind=RUN_KIND, args=args)
+        except Exception as exc:  # already recorded as failed in the run's row by the ingestor
+            return Summary(status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _crawl(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
+        archive.require_schema()
+        ingestor = archive.ingestor
+        summary = ingestor.start_run(RUN_KIND, {"crawl": spec.target, **args}, spec.name)
+        command = [sys.executable, "-m", "archive", "crawl", spec.target, "--json"]
+        env = dict(os.environ, ARCHIVE_DATABASE_URL=self.settings.database_url)
+        try:
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                     start_new_session=True)  # Ctrl-C reaches it once, through stop()
+        except OSError as exc:
+            return ingestor.finish_run(summary, "failed", f"could not start {' '.join(command)}: {exc}")
+        with self._guard:
+            self._children.add(child)
+        if self.stopping.is_set() and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            out, err = child.communicate()
+        finally:
+            with self._guard:
+                self._children.discard(child)
+        report = crawl_report(out)
+        for field in COUNTS:
+            if isinstance(report.get(field), int):
+                setattr(summary, field, report[field])
+        if self.stopping.is_set() and child.returncode in (0, -signal.SIGTERM):
+            return ingestor.finish_run(summary, "interrupted", "stopped with the scheduler")
+        if child.returncode == 0:
+            return ingestor.finish_run(summary, "ok", None)
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        error = report.get("error") or (lines[-1] if lines else "no output on stderr")
+        return ingestor.finish_run(summary, "failed", f"crawl exited with status {child.returncode}: {error}"[:_ERROR_TAIL])
+
+
+def crawl_report(stdout: bytes) -> dict[str, Any]:
+    """The JSON summary `archive crawl --json` printed (the last JSON object in its output), or {}."""
+    text = stdout.decode("utf-8", "replace").strip()
+    start = text.rfind("\n{")
+    for candidate in (text, text[start + 1:] if start >= 0 else ""):
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return {}
+
+
+# APScheduler stores a textual reference to a module-level function; that function finds the
+# runner of the process it runs in here (set by `archive.scheduler.run_scheduler`).
+_runner: JobRunner | None = None
+
+
+def set_runner(runner: JobRunner | None) -> None:
+    global _runner
+    _runner = runner
+
+
+def run_scheduled(name: str, kind: str, target: str, scheduled_for: str | None = None) -> None:
+    """The function every stored job calls."""
+    if _runner is None:
+        raise RuntimeError("no job runner in this process: jobs run only inside `archive scheduler run`")
+    _runner.run(JobSpec(name, kind, target), scheduled_for)

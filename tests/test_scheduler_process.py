@@ -1,0 +1,239 @@
+"""Real `archive scheduler run` processes with second-level intervals, on real databases.
+
+Each test waits for what it needs to see in the database (never for a fixed time) and gives up
+with a clear message after a generous deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from archive.api import Archive
+from archive.config import load_settings
+from archive.db.models import Article, IngestRun, JobLock, LoadedFile
+from archive.scheduler import Schedules
+from tests.test_scheduler import ROOT, write_stories
+
+DEADLINE = 90.0
+
+
+@pytest.fixture
+def arc(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ARCHIVE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    archive = Archive(load_settings())
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+def pg_arc(pg_database, tmp_path, monkeypatch):
+    from tests.conftest import _truncate_pg
+
+    _truncate_pg(pg_database)
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", pg_database)
+    monkeypatch.delenv("ARCHIVE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    archive = Archive(load_settings())
+    yield archive
+    archive.close()
+
+
+class SchedulerProcess:
+    def __init__(self, tmp_path: Path, name: str = "scheduler"):
+        self.log_path = tmp_path / f"{name}.log"
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "archive", "scheduler", "run", "--poll", "0.5", "--lock-ttl", "5"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        self.started = dt.datetime.now(dt.timezone.utc)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(DEADLINE)
+        finally:
+            self.log.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def schedulers(tmp_path):
+    started: list[SchedulerProcess] = []
+
+    def start(name: str = "scheduler") -> SchedulerProcess:
+        started.append(SchedulerProcess(tmp_path, name))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.kill()
+
+
+def wait_for(what: str, predicate, processes=()):
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        for process in processes:
+            if process.proc.poll() is not None:
+                pytest.fail(f"scheduler exited with {process.proc.returncode} while waiting for {what}:\n"
+                            + process.output()[-3000:])
+        time.sleep(0.1)
+    logs = "\n".join(p.output()[-3000:] for p in processes)
+    pytest.fail(f"gave up waiting for {what} after {DEADLINE}s\n{logs}")
+
+
+def job_runs(archive: Archive, job: str) -> list[IngestRun]:
+    with archive.session() as session:
+        return list(session.scalars(select(IngestRun).where(IngestRun.job_name == job).order_by(IngestRun.id)))
+
+
+def finished(archive: Archive, job: str, status: str | None = None) -> list[IngestRun]:
+    return [r for r in job_runs(archive, job) if r.finished_at and (status is None or r.status == status)]
+
+
+def count(archive: Archive, model) -> int:
+    with archive.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_dropped_files_are_archived_by_the_next_run_and_not_again(arc, tmp_path, schedulers):
+    inbox = tmp_path / "inbox"
+    first = write_stories(inbox, 2)
+    Schedules(arc).add("inbox", "load", str(inbox), every="1s")
+    scheduler = schedulers()
+    wait_for("the first run", lambda: any(r.new == 2 for r in finished(arc, "inbox", "ok")), [scheduler])
+
+    write_stories(inbox, 1, start=50)
+    (inbox / "renamed.txt").write_bytes(first[0].read_bytes())  # a renamed copy is not new
+    before = len(finished(arc, "inbox"))
+    wait_for("the dropped file", lambda: any(r.new == 1 for r in finished(arc, "inbox", "ok")), [scheduler])
+    wait_for("two more runs", lambda: len(finished(arc, "inbox")) >= before + 3, [scheduler])
+
+    assert scheduler.terminate() == 0
+    done = finished(arc, "inbox")
+    assert all(r.status == "ok" for r in done)
+    assert sum(r.read for r in done) == 3 and sum(r.new for r in done) == 3
+    assert count(arc, Article) == 3
+    assert "job inbox started" in scheduler.output() and "job inbox ended: ok" in scheduler.output()
+
+
+def test_sigterm_mid_batch_exits_0_with_the_batch_committed(arc, tmp_path, schedulers):
+    inbox = tmp_path / "inbox"
+    write_stories(inbox, 300)
+    Schedules(arc).add("bulk", "load", str(inbox), every="1h", now=True)
+    scheduler = schedulers()
+    wait_for("the first article", lambda: count(arc, Article) > 0, [scheduler])
+
+    assert scheduler.terminate() == 0
+    [run] = job_runs(arc, "bulk")  # no new job started after the signal
+    assert run.status == "interrupted" and run.finished_at is not None
+    stored = count(arc, Article)
+    assert 0 < stored < 300, "the run was not stopped part-way"
+    assert run.new == stored and run.read == stored  # every article read was committed and counted
+    assert count(arc, LoadedFile) == stored  # each one-article file is marked loaded with its article
+    assert "received SIGTERM" in scheduler.output()
+
+    rest = Schedules(arc).run_now("bulk")
+    assert rest.status == "ok" and rest.new == 300 - stored and rest.duplicates == 0
+    assert count(arc, Article) == 300
+
+
+def test_a_failing_job_is_recorded_and_the_next_run_succeeds(arc, tmp_path, schedulers):
+    inbox = tmp_path / "later"
+    schedules = Schedules(arc)
+    schedules.add("later", "load", str(inbox), every="1s")
+    schedules.add("site", "crawl", "no-such-source", every="1h", now=True)
+    scheduler = schedulers()
+    wait_for("a failed run", lambda: finished(arc, "later", "failed"), [scheduler])
+    write_stories(inbox, 1)
+    wait_for("a successful run", lambda: finished(arc, "later", "ok"), [scheduler])
+    wait_for("the crawl run", lambda: finished(arc, "site"), [scheduler])
+
+    assert scheduler.proc.poll() is None  # failures never stop the scheduler
+    assert scheduler.terminate() == 0
+    failed = finished(arc, "later", "failed")[0]
+    assert "does not exist" in failed.error and str(inbox) in failed.error
+    assert sum(r.new for r in finished(arc, "later", "ok")) == 1
+    [crawl] = finished(arc, "site")
+    assert crawl.status == "failed" and crawl.error.startswith("crawl exited with status")
+    listed = {s["name"]: s for s in schedules.list()}
+    assert listed["site"]["last_status"] == "failed" and listed["later"]["last_status"] in ("ok", "running")
+
+
+def _two_schedulers_run_each_due_job_once(archive: Archive, tmp_path: Path, schedulers) -> None:
+    write_stories(tmp_path / "often", 3)
+    write_stories(tmp_path / "once", 2, start=20)
+    schedules = Schedules(archive)
+    schedules.add("often", "load", str(tmp_path / "often"), every="1s")
+    schedules.add("once", "load", str(tmp_path / "once"), every="1h", now=True)  # due when both start
+    pair = [schedulers("a"), schedulers("b")]
+    wait_for("six runs of the frequent job", lambda: len(finished(archive, "often")) >= 6, pair)
+    wait_for("the due job", lambda: finished(archive, "once"), pair)
+    assert [p.terminate() for p in pair] == [0, 0]
+
+    [once] = job_runs(archive, "once")
+    assert once.status == "ok" and once.new == 2
+    often = job_runs(archive, "often")
+    slots = [r.args["scheduled_for"] for r in often]
+    assert len(slots) == len(set(slots)), f"a slot ran twice: {sorted(slots)}"
+    for earlier, later in zip(often, often[1:]):
+        assert earlier.finished_at <= later.started_at, "two runs of one job overlapped"
+    assert sum(r.new for r in often) == 3 and count(archive, Article) == 5
+
+
+def test_two_schedulers_on_one_sqlite_database_run_each_due_job_once(arc, tmp_path, schedulers):
+    _two_schedulers_run_each_due_job_once(arc, tmp_path, schedulers)
+
+
+def test_two_schedulers_on_one_postgresql_database_run_each_due_job_once(pg_arc, tmp_path, schedulers):
+    _two_schedulers_run_each_due_job_once(pg_arc, tmp_path, schedulers)
+
+
+def test_a_killed_scheduler_restarts_and_runs_the_missed_job_once(arc, tmp_path, schedulers):
+    inbox = tmp_path / "inbox"
+    write_stories(inbox, 300)
+    Schedules(arc).add("bulk", "load", str(inbox), every="1s")
+    first = schedulers("first")
+    wait_for("the first article", lambda: count(arc, Article) > 0, [first])
+    first.kill()  # SIGKILL mid-run: its lock row and its run row stay behind
+    assert count(arc, JobLock) == 1
+
+    def slots_missed() -> bool:
+        with arc.session() as session:
+            due = session.scalar(text("SELECT next_run_time FROM apscheduler_jobs WHERE id = 'bulk'"))
+        return due < time.time() - 2.5  # at least two slots passed with no scheduler up
+    wait_for("missed slots", slots_missed)
+
+    second = schedulers("second")
+    wait_for("a run after the restart", lambda: [r for r in finished(arc, "bulk", "ok") if r.new > 0], [second])
+    assert second.terminate() == 0
+
+    killed, *after = job_runs(arc, "bulk")
+    assert killed.status == "failed" and "abandoned" in killed.error
+    first_start = after[0].started_at.replace(tzinfo=dt.timezone.utc)
+    missed = [r for r in after if dt.datetime.fromisoformat(r.args["scheduled_for"]) <= first_start]
+    assert len(missed) == 1, "the missed slots ran more than once"
+    assert count(arc, Article) == 300 and killed.new == 0  # the killed run's counts were never written

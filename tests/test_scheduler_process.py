@@ -101,8 +101,15 @@ def wait_for(what: str, predicate, processes=()):
                 pytest.fail(f"scheduler exited with {process.proc.returncode} while waiting for {what}:\n"
                             + process.output()[-3000:])
         time.sleep(0.1)
-    logs = "\n".join(p.output()[-3000:] for p in processes)
+    logs = "\n".join(_notable(p.output()) for p in processes)
     pytest.fail(f"gave up waiting for {what} after {DEADLINE}s\n{logs}")
+
+
+def _notable(log: str) -> str:
+    """Warnings, errors and skipped jobs in full, and the tail of the rest."""
+    lines = log.splitlines()
+    notable = [line for line in lines if not line[:30].count("INFO") or "skipped" in line or "stopp" in line]
+    return "\n".join(notable[-80:] + ["..."] + lines[-20:])
 
 
 def job_runs(archive: Archive, job: str) -> list[IngestRun]:

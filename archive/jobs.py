@@ -1,8 +1,10 @@
 """What a scheduled job does: a load job ingests new files, a crawl job runs the spider in a child.
 
 Every run takes the job's database lock first (`archive.locks`), so two schedulers never run one
-job at once, and writes one row to `ingest_runs` (kind "scheduled", job_name the schedule's name)
-with its counts, status and error. A run that fails is recorded and never stops the scheduler.
+job at once, and leaves one row in `ingest_runs` named after the schedule (job_name) with its
+counts, status and error: kind "scheduled" for a load job; for a crawl job, the row the crawl
+itself writes (kind "crawl"), renamed, or a failed one when the crawl could not start it. A run
+that fails is recorded and never stops the scheduler.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 from archive.api import Archive
 from archive.config import Settings
+from archive.db import runs
+from archive.db.models import utcnow
 from archive.db.runs import COUNTS
 from archive.errors import ArchiveError
 from archive.locks import DEFAULT_TTL_SECONDS, job_lock
@@ -61,9 +65,9 @@ class JobRunner:
         with self._guard:
             for ingestor in self._ingestors:
                 ingestor.request_stop()
-            for child in self._children:
+            for child in self._children:  # `archive crawl` stops its crawler cleanly on SIGINT
                 if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
+                    child.send_signal(signal.SIGINT)
 
     def run(self, spec: JobSpec, scheduled_for: str | None = None) -> Summary | None:
         """Run one job now; None when it did not run (stopping, or another process holds its lock)."""
@@ -106,36 +110,50 @@ class JobRunner:
             return Summary(status="failed", error=f"{type(exc).__name__}: {exc}")
 
     def _crawl(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
+        """Run `archive crawl SOURCE --json` in a child; its run row becomes this job's (one row per run)."""
         archive.require_schema()
-        ingestor = archive.ingestor
-        summary = ingestor.start_run(RUN_KIND, {"crawl": spec.target, **args}, spec.name)
+        started = utcnow()
         command = [sys.executable, "-m", "archive", "crawl", spec.target, "--json"]
         env = dict(os.environ, ARCHIVE_DATABASE_URL=self.settings.database_url)
         try:
+            # Its own session: a Ctrl-C in the terminal reaches it once, through stop(), not twice.
             child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                     start_new_session=True)  # Ctrl-C reaches it once, through stop()
+                                     start_new_session=True)
         except OSError as exc:
-            return ingestor.finish_run(summary, "failed", f"could not start {' '.join(command)}: {exc}")
+            return self._record_crawl(archive, spec, args, started, {}, f"could not start {command[0]}: {exc}")
         with self._guard:
             self._children.add(child)
         if self.stopping.is_set() and child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+            child.send_signal(signal.SIGINT)
         try:
             out, err = child.communicate()
         finally:
             with self._guard:
                 self._children.discard(child)
         report = crawl_report(out)
-        for field in COUNTS:
-            if isinstance(report.get(field), int):
-                setattr(summary, field, report[field])
-        if self.stopping.is_set() and child.returncode in (0, -signal.SIGTERM):
-            return ingestor.finish_run(summary, "interrupted", "stopped with the scheduler")
-        if child.returncode == 0:
-            return ingestor.finish_run(summary, "ok", None)
-        lines = err.decode("utf-8", "replace").strip().splitlines()
-        error = report.get("error") or (lines[-1] if lines else "no output on stderr")
-        return ingestor.finish_run(summary, "failed", f"crawl exited with status {child.returncode}: {error}"[:_ERROR_TAIL])
+        error = None
+        if child.returncode != 0 and not self.stopping.is_set():
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            reason = report.get("error") or (lines[-1] if lines else "no output on stderr")
+            error = f"crawl exited with status {child.returncode}: {reason}"[:_ERROR_TAIL]
+        return self._record_crawl(archive, spec, args, started, report, error)
+
+    def _record_crawl(self, archive: Archive, spec: JobSpec, args: dict[str, Any], started, report: dict,
+                      error: str | None) -> Summary:
+        """Name the crawl's own run row after the schedule, or write one when the crawl never started it."""
+        with archive.factory() as session, session.begin():
+            run = runs.crawl_run(session, report.get("run_id"), spec.target, started)
+            if run is not None:
+                run.job_name = spec.name
+                run.args = {**(run.args or {}), "schedule": spec.name, **args}
+                if error and run.status in ("ok", "running"):
+                    run.status, run.error = "failed", error
+                    run.finished_at = run.finished_at or utcnow()
+                return Summary(run_id=run.id, status=run.status, error=run.error,
+                               **{field: getattr(run, field) for field in COUNTS})
+        ingestor = archive.ingestor
+        summary = ingestor.start_run(CRAWL, {"crawl": spec.target, "schedule": spec.name, **args}, spec.name)
+        return ingestor.finish_run(summary, "failed" if error else "interrupted", error or "stopped with the scheduler")
 
 
 def crawl_report(stdout: bytes) -> dict[str, Any]:

@@ -7,6 +7,7 @@ with a clear message after a generous deadline.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -51,12 +52,12 @@ def pg_arc(pg_database, tmp_path, monkeypatch):
 
 
 class SchedulerProcess:
-    def __init__(self, tmp_path: Path, name: str = "scheduler"):
+    def __init__(self, tmp_path: Path, name: str = "scheduler", batch_size: int = 20):
         self.log_path = tmp_path / f"{name}.log"
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "archive", "scheduler", "run", "--poll", "0.5", "--lock-ttl", "5"],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), ARCHIVE_BATCH_SIZE=str(batch_size)),
         )
         self.started = dt.datetime.now(dt.timezone.utc)
 
@@ -81,8 +82,8 @@ class SchedulerProcess:
 def schedulers(tmp_path):
     started: list[SchedulerProcess] = []
 
-    def start(name: str = "scheduler") -> SchedulerProcess:
-        started.append(SchedulerProcess(tmp_path, name))
+    def start(name: str = "scheduler", batch_size: int = 20) -> SchedulerProcess:
+        started.append(SchedulerProcess(tmp_path, name, batch_size))
         return started[-1]
 
     yield start
@@ -151,7 +152,7 @@ def test_sigterm_mid_batch_exits_0_with_the_batch_committed(arc, tmp_path, sched
     inbox = tmp_path / "inbox"
     write_stories(inbox, 300)
     Schedules(arc).add("bulk", "load", str(inbox), every="1h", now=True)
-    scheduler = schedulers()
+    scheduler = schedulers(batch_size=20)
     wait_for("the first article", lambda: count(arc, Article) > 0, [scheduler])
 
     assert scheduler.terminate() == 0
@@ -159,6 +160,7 @@ def test_sigterm_mid_batch_exits_0_with_the_batch_committed(arc, tmp_path, sched
     assert run.status == "interrupted" and run.finished_at is not None
     stored = count(arc, Article)
     assert 0 < stored < 300, "the run was not stopped part-way"
+    assert stored % 20 == 0, "a batch was left half-done"
     assert run.new == stored and run.read == stored  # every article read was committed and counted
     assert count(arc, LoadedFile) == stored  # each one-article file is marked loaded with its article
     assert "received SIGTERM" in scheduler.output()
@@ -244,3 +246,44 @@ def test_a_killed_scheduler_restarts_and_runs_the_missed_job_once(arc, tmp_path,
     missed = [r for r in after if dt.datetime.fromisoformat(r.args["scheduled_for"]) <= first_start]
     assert len(missed) == 1, "the missed slots ran more than once"
     assert count(arc, Article) == 300 and killed.new == 0  # the killed run's counts were never written
+
+
+def test_readme_walkthrough_load_and_crawl_jobs(arc, tmp_path, schedulers, monkeypatch):
+    """README, "Run it unattended": a load job on a folder and a crawl job on a (fixture) site."""
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+    from archive.cli.context import open_archive
+    from tests.crawl_site import FixtureServer, news_site, write_config
+
+    def archive_cmd(*args: str):
+        open_archive.cache_clear()
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output) if "--json" in args else result.output
+
+    with FixtureServer() as site:
+        news_site(site)
+        config = write_config(tmp_path / "archive.toml", [
+            {"name": "fixture-news", "kind": "site", "urls": [site.url("/")], "articles": [r"/news/\d{4}/"]}])
+        monkeypatch.setenv("ARCHIVE_CONFIG", str(config))
+        monkeypatch.delenv("ARCHIVE_REDIS_URL", raising=False)
+        (tmp_path / "inbox").mkdir()
+        archive_cmd("schedule", "add", "inbox", "--load", "inbox", "--every", "2s")
+        archive_cmd("schedule", "add", "news", "--crawl", "fixture-news", "--every", "1h", "--now")
+        scheduler = schedulers()
+        [dropped] = write_stories(tmp_path / "inbox", 1, start=77)
+        wait_for("the crawl", lambda: finished(arc, "news"), [scheduler])
+        wait_for("the dropped file", lambda: [r for r in finished(arc, "inbox") if r.new == 1], [scheduler])
+        assert scheduler.terminate() == 0
+
+    history = archive_cmd("runs", "--json")
+    [crawl] = [r for r in history if r["job_name"] == "news"]
+    assert crawl["kind"] == "crawl" and crawl["status"] == "ok" and crawl["new"] > 0, crawl
+    assert crawl["args"]["schedule"] == "news" and crawl["args"]["scheduled_for"]
+    assert not [r for r in history if r["job_name"] == "fixture-news"], "one row per crawl"
+    assert sum(r["new"] for r in history if r["job_name"] == "inbox") == 1
+    titles = [c["title"] for c in archive_cmd("clusters", "--json")]
+    assert dropped.read_text().splitlines()[0] in titles
+    listed = {s["name"]: s for s in archive_cmd("schedule", "list", "--json")}
+    assert listed["news"]["last_status"] == "ok"

@@ -25,6 +25,15 @@ def last_of_job(session: Session, job_name: str) -> IngestRun | None:
                            .order_by(IngestRun.id.desc()).limit(1)).first()
 
 
+def crawl_run(session: Session, run_id: int | None, source: str, since) -> IngestRun | None:
+    """The run row a crawl child wrote: by the id it reported, else its source's newest since `since`."""
+    if run_id is not None:
+        return session.get(IngestRun, run_id)
+    return session.scalars(select(IngestRun).where(IngestRun.kind == "crawl", IngestRun.job_name == source,
+                                                   IngestRun.started_at >= since)
+                           .order_by(IngestRun.id.desc()).limit(1)).first()
+
+
 def close_abandoned(session: Session, host: str, is_dead: Callable[[int], bool]) -> list[int]:
     """Mark `running` rows of dead processes on this host as failed; returns their ids."""
     closed = []

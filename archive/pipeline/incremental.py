@@ -70,11 +70,13 @@ class IncrementalLoad:
 
     `items()` feeds the ingest run; `processed(summary, item)` is its progress callback, called
     after each item is committed: when the item is the last of its file, the file is marked loaded.
+    Items are matched by location (unique within a run), since batches may be prepared in other
+    processes and come back as copies.
     """
 
     def __init__(self, factory: sessionmaker[Session], job_name: str, target: str):
         self.factory, self.job_name, self.target = factory, job_name, target
-        self._file_end: tuple[Item, Path, str] | None = None  # the last item of a file, in flight
+        self._file_ends: dict[str, tuple[Path, str]] = {}  # location of a file's last item -> file
         self.files = 0
 
     def items(self) -> Iterator[Item]:
@@ -94,14 +96,13 @@ class IncrementalLoad:
             if previous is None:  # a file with no documents (an empty JSONL file) is done
                 self._mark(path, sha)
                 continue
-            self._file_end = (previous, path, sha)
+            self._file_ends[previous.location] = (path, sha)
             yield previous
 
     def processed(self, _summary, item: Document | Rejection) -> None:
-        if self._file_end is not None and self._file_end[0] is item:
-            _, path, sha = self._file_end
-            self._file_end = None
-            self._mark(path, sha)
+        done = self._file_ends.pop(item.location, None)
+        if done:
+            self._mark(*done)
 
     def _mark(self, path: Path, sha: str) -> None:
         with self.factory() as session, session.begin():

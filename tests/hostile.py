@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import random
+import re
 from pathlib import Path
 
 from tests import synth
@@ -30,8 +31,14 @@ class Expect:
     contains: str | None = None  # a phrase the archived clean text holds
     dated: bool | None = None  # whether the archived article has a publication date
 
-    def location_suffix(self) -> str:
-        return self.name
+    def location(self, folder: Path) -> str:
+        """Where the ingest records this input: the file's path, or "path:LINE" of a JSONL line."""
+        from archive.pipeline.loaders import display_path
+
+        m = re.fullmatch(r"(.+\.jsonl(?:\.gz)?):(\d+)", self.name)
+        if m:
+            return f"{display_path(folder / m.group(1))}:{m.group(2)}"
+        return display_path(folder / self.name)
 
 
 def _zh_article(title: str, paragraphs: int = 3) -> str:

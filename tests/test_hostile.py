@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from archive.pipeline.loaders import display_path
 from tests import hostile
 
 ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
@@ -34,13 +32,6 @@ def run_measured(argv: list[str], env: dict[str, str], out_path) -> tuple[int, f
     return proc.returncode, usage.ru_maxrss / 1024
 
 
-def location(folder, name: str) -> str:
-    m = re.fullmatch(r"(.+\.jsonl(?:\.gz)?):(\d+)", name)
-    if m:
-        return f"{display_path(folder / m.group(1))}:{m.group(2)}"
-    return display_path(folder / name)
-
-
 def test_every_hostile_input_is_archived_or_rejected_with_its_reason(corpus, db_url, tmp_path):
     folder, expectations = corpus
     env = {**os.environ, "ARCHIVE_DATABASE_URL": db_url}
@@ -59,7 +50,7 @@ def test_every_hostile_input_is_archived_or_rejected_with_its_reason(corpus, db_
     engine.dispose()
     problems = []
     for e in expectations:
-        where = location(folder, e.name)
+        where = e.location(folder)
         if e.outcome == "archived":
             if where not in archived:
                 problems.append(f"{e.name}: not archived (rejections: {[r for r in rejected if r[0] == where]})")

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from archive import logmask
 from archive.config import load_settings
 from archive.crawl import CrawlSummary, find_source
 from archive.errors import ArchiveError
@@ -39,6 +40,7 @@ def crawl(name: str, log_level: str = "WARNING", progress: bool = False) -> Craw
 
     source = find_source(load_settings(), name)
     process = CrawlerProcess(project_settings(log_level, progress))
+    logmask.install()  # Scrapy's root handler exists now: a Redis URL's password is never logged
     crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
     process.crawl(crawler, source=name)
     process.start()

@@ -38,18 +38,18 @@ def leaf_commands(group: click.Group, prefix=()):
 
 
 def filters():
-    """(command path, option name, a valid value of every required argument) of every value-taking option."""
+    """(command path, option name or argument position, valid values for the required arguments)."""
     out = []
     for path, command in leaf_commands(cli):
-        args = [p for p in command.params if isinstance(p, click.Argument) and p.required]
-        if any(not isinstance(a.type, (click.types.IntParamType, click.types.StringParamType)) for a in args):
+        args = [p for p in command.params if isinstance(p, click.Argument)]
+        if any(not isinstance(a.type, (click.types.IntParamType, click.types.StringParamType, click.Path)) for a in args):
             continue
-        fill = ["1"] * len(args)
+        fill = ["1"] * sum(1 for a in args if a.required)
         for param in command.params:
             if isinstance(param, click.Option) and not param.is_flag and not param.count and param.opts[0] != "--help":
                 out.append((path, param.opts[0], fill))
         for i, _ in enumerate(args):  # each argument is a filter too
-            out.append((path, i, fill))
+            out.append((path, i, ["1"] * max(len(fill), i + 1)))
     return out
 
 
@@ -78,6 +78,8 @@ def test_injection_strings_in_every_filter_change_nothing(archive, tmp_path):
             assert "Traceback" not in result.output
         probed.add(" ".join(path) + f" {option}")
     assert {"clusters --kind", "clusters --min-size", "clusters --limit", "cluster 0", "article 0"} <= probed
+    assert {"clusters --source", "clusters --title", "clusters --since", "report 0", "report --since",
+            "export --since", "similar --url", "sql 0"} <= probed  # the admin filters
     assert snapshot(archive) == before
     assert archive.check().ok
 
@@ -124,3 +126,29 @@ def test_passwords_are_masked_in_output_errors_and_logs(archive, secret_url, tmp
     everything = "\n".join(outputs) + caplog.text
     assert "S3cr3t-pw" not in everything
     assert "postgres:***@" in everything
+
+
+def test_url_passwords_are_masked_in_every_log_handler():
+    import subprocess
+    import sys
+
+    code = """
+import logging
+from archive.cli import cli
+cli(["-v", "db", "--help"], standalone_mode=False)  # the CLI configures logging, masking included
+logging.getLogger("archive.anything").warning("frontier at %s", "redis://:S3cr3t-pw@127.0.0.1:6379/0")
+from scrapy.utils.log import configure_logging
+from archive import logmask
+configure_logging({"LOG_LEVEL": "INFO"})  # what a crawl child process installs
+logmask.install()
+logging.getLogger("scrapy.crawler").info("Overridden settings: %s", {"REDIS_URL": "redis://u:S3cr3t-pw@h:1/0"})
+try:
+    raise ValueError("cannot reach postgresql://news:S3cr3t-pw@db/news")
+except ValueError:
+    logging.getLogger("archive.pipeline.ingest").exception("run failed")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "S3cr3t-pw" not in result.stderr + result.stdout
+    for masked in ("redis://:***@127.0.0.1", "redis://u:***@h:1", "postgresql://news:***@db"):
+        assert masked in result.stderr, result.stderr

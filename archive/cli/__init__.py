@@ -12,6 +12,7 @@ import click
 
 from sqlalchemy.exc import DBAPIError
 
+from archive import logmask
 from archive.db.engine import describe_database_error
 from archive.errors import ArchiveError
 
@@ -49,6 +50,7 @@ def cli(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logmask.install()
     if verbose < 1:
         logging.getLogger("archive.pipeline.ingest").setLevel(logging.ERROR)
 

@@ -162,6 +162,8 @@ class Archive:
         honouring manual decisions; write the result only when `dry_run` is False."""
         self.require_schema()
         with self.factory() as session, session.begin():
+            if not dry_run:  # hold the writers off from the first read to the last write
+                recluster.lock(session)
             try:
                 the_plan = recluster.plan(session, self.settings, copy_threshold, event_threshold, progress)
             except ValueError as exc:  # a threshold outside (0, 1]

@@ -22,14 +22,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from archive import curation
 from archive.config import Settings
 from archive.core import events, matching, sketch
 from archive.core.normalize import detect_language
-from archive.db import bulk
+from archive.db import bulk, queries
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -312,6 +312,15 @@ def _compare(session: Session, clusters: list[NewCluster], config: matching.Matc
                 splits.append({"kind": kind, "cluster": old, "into": sorted(map(str, destinations))})
     return Plan(config.copy_jaccard, config.event_similarity, clusters, dict(kept), changed, created, merges,
                 splits, len(moved), dict(old_members))
+
+
+def lock(session: Session) -> None:
+    """Keep ingest and curation from writing clusters while a re-clustering reads and rewrites them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE clusters, cluster_members IN SHARE ROW EXCLUSIVE MODE"))
+    else:  # a first write takes SQLite's write lock for the whole transaction
+        queries.set_meta(session, "recluster_started", utcnow().isoformat(timespec="seconds"))
+        session.flush()
 
 
 def apply(session: Session, the_plan: Plan, actor: str = "recluster") -> None:

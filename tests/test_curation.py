@@ -88,6 +88,7 @@ def test_curation_survives_a_later_ingest_and_recluster(filled, tmp_path):
     assert loose[farm1][0] != loose[alpha1][0]
     assert loose[beta2][1] != loose[alpha2][1]
     assert loose[beta0][0] == loose[alpha0][0]
+    assert invoke(url, "check").startswith("ok: no violation")
 
 
 def test_recluster_dry_run_changes_nothing_and_ids_stay_stable(filled):

@@ -89,6 +89,10 @@ def test_sql_refuses_a_write_hidden_in_a_postgresql_cte(filled):
     url = filled["postgresql"].url
     out = invoke(url, "sql", "WITH gone AS (DELETE FROM band_keys RETURNING 1) SELECT COUNT(*) FROM gone", code=2)
     assert "read-only transaction" in out
+    for escape in ("SET TRANSACTION READ WRITE",
+                   "DO $$ BEGIN SET TRANSACTION READ WRITE; DELETE FROM band_keys; END $$",
+                   "COMMIT; SET default_transaction_read_only = off; DELETE FROM band_keys"):
+        assert invoke(url, "sql", escape, code=2).startswith("error: query refused")
     assert invoke_json(url, "sql", "SELECT COUNT(*) AS n FROM band_keys", "--format", "json")[0]["n"] > 0
 
 

@@ -1,8 +1,9 @@
 """Read-only connections for ad-hoc SQL: a write is refused by the database itself, not by parsing.
 
-SQLite is opened through a `mode=ro` URI. PostgreSQL sessions start with
-`default_transaction_read_only=on` and every query runs inside a `SET TRANSACTION READ ONLY`
-transaction that is rolled back; queries go through the extended protocol (a prepared
+SQLite is opened through a `mode=ro` URI (and may attach no database). PostgreSQL sessions start
+with `default_transaction_read_only=on` and every query runs inside a `SET TRANSACTION READ ONLY`
+transaction, whose snapshot is taken before the query (so it cannot switch to read-write), and
+which is rolled back; queries go through the extended protocol (a prepared
 statement), which carries exactly one statement, so `COMMIT; ...` cannot end the read-only
 transaction and run a second statement.
 """
@@ -51,6 +52,9 @@ def readonly_connection(url: str) -> Iterator[Connection]:
         with engine.connect() as conn:
             if not is_sqlite(url):
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                # A first query takes the transaction's snapshot: after it, no statement can
+                # switch the transaction back to read-write.
+                conn.exec_driver_sql("SELECT 1")
             try:
                 yield conn
             finally:

@@ -24,14 +24,17 @@ A source is a table of the configuration file::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,17 +229,21 @@ def run_crawl(settings: Settings, source: CrawlSource, progress: ProgressCallbac
         summary_path = Path(tmp) / "summary.json"
         log_path = Path(tmp) / "crawl.log"
         with log_path.open("w") as log:
+            # A session of its own: a Ctrl-C or SIGTERM reaches the crawl once, through this process,
+            # and the crawl stops gracefully (a second one stops it at once).
             proc = subprocess.Popen(
                 crawl_command(source.name, summary_path, log_level), stdout=subprocess.PIPE,
                 stderr=None if show_log else log, text=True, env=child_environment(settings),
+                start_new_session=True,
             )
             try:
-                for line in proc.stdout:
-                    _progress_line(line, progress)
-                returncode = proc.wait()
-            except BaseException:  # KeyboardInterrupt or the caller's error: let the child stop cleanly
-                proc.terminate()
-                proc.wait(timeout=60)
+                with _forwarding_signals(proc):
+                    for line in proc.stdout:
+                        _progress_line(line, progress)
+                    returncode = proc.wait()
+            except BaseException:  # the caller's own failure: no crawl is left running behind it
+                proc.kill()
+                proc.wait()
                 raise
         summary = _read_summary(summary_path)
         if summary is None:
@@ -246,6 +253,24 @@ def run_crawl(settings: Settings, source: CrawlSource, progress: ProgressCallbac
                                          + (": " + " | ".join(tail) if tail else ""))
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
+
+
+@contextlib.contextmanager
+def _forwarding_signals(proc: subprocess.Popen) -> Iterator[None]:
+    """SIGINT and SIGTERM to this process are passed on to the crawl, which stops cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    def forward(signum, _frame) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _progress_line(line: str, progress: ProgressCallback | None) -> None:

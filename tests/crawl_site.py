@@ -313,3 +313,28 @@ def write_config(path: Path, sources: list[dict]) -> Path:
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def main() -> None:
+    """Serve both fixture sites and write `fixture.toml` declaring them, for trying `archive crawl` by hand."""
+    import sys
+
+    with FixtureServer() as news, FixtureServer("localhost") as reprints:
+        stories = news_site(news)
+        reprint_site(reprints, news, stories)
+        config = write_config(Path("fixture.toml"), [
+            {"name": "fixture-news", "kind": "site", "urls": [news.url("/")], "articles": [r"/news/\d{4}/"]},
+            {"name": "fixture-reprints", "kind": "site", "urls": [reprints.url("/")], "articles": ["/reprint/"]},
+            {"name": "fixture-feed", "kind": "feed", "urls": [news.url("/rss.xml"), news.url("/atom.xml")]},
+            {"name": "fixture-sitemap", "kind": "sitemap", "urls": [news.url("/robots.txt")]},
+        ])
+        print(f"serving {news.url('/')} and {reprints.url('/')}; sources in {config.resolve()} (Ctrl-C stops)",
+              file=sys.stderr)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,7 @@ def test_a_source_footer_is_learned_and_removed_from_later_articles(archive, tmp
     first_run.write_text("".join(json.dumps(r) + "\n" for r in records[:6]))
     second_run.write_text("".join(json.dumps(r) + "\n" for r in records[6:]))
     assert archive.ingest_paths([first_run]).new == 6
-    summary = archive.ingest_paths([second_run])
+    summary = archive.ingest_paths([second_run], workers=1)  # learned phrases reach the worker processes
     assert (summary.new, summary.rejected) == (4, 0)
 
     def article(record):

@@ -10,19 +10,21 @@ from sqlalchemy.orm import Session
 from archive.db.models import Source, SourcePhrase
 
 
-def learned(session: Session, source_names: Iterable[str], min_articles: int) -> dict[str, set[int]]:
-    """source name -> keys of the phrases seen in at least `min_articles` of its articles."""
-    names = sorted(set(source_names))
-    out: dict[str, set[int]] = {name: set() for name in names}
-    if not names:
-        return out
-    rows = session.execute(
-        select(Source.name, SourcePhrase.phrase_hash)
-        .join(SourcePhrase, SourcePhrase.source_id == Source.id)
-        .where(Source.name.in_(names), SourcePhrase.count >= min_articles)
-    )
-    for name, key in rows:
-        out[name].add(key)
+def learned(session: Session, source_names: Iterable[str] | None, min_articles: int) -> dict[str, set[int]]:
+    """source name -> keys of the phrases seen in at least `min_articles` of its articles
+    (for the named sources, or every source when `source_names` is None)."""
+    query = (select(Source.name, SourcePhrase.phrase_hash)
+             .join(SourcePhrase, SourcePhrase.source_id == Source.id)
+             .where(SourcePhrase.count >= min_articles))
+    out: dict[str, set[int]] = {}
+    if source_names is not None:
+        names = sorted(set(source_names))
+        out = {name: set() for name in names}
+        if not names:
+            return out
+        query = query.where(Source.name.in_(names))
+    for name, key in session.execute(query):
+        out.setdefault(name, set()).add(key)
     return out
 
 

@@ -12,10 +12,11 @@ import collections
 import dataclasses
 import multiprocessing
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from archive.config import Settings
+from archive.core import boilerplate
 from archive.errors import RejectedInput
 from archive.pipeline import extract as extraction
 from archive.pipeline.extract import Document, Extracted
@@ -37,6 +38,7 @@ class Prepared:
 
 Item = Document | Rejection
 Result = Prepared | Rejection
+Learned = Mapping[str, set[int]]  # source name -> keys of its learned boilerplate phrases
 
 
 @dataclasses.dataclass
@@ -54,8 +56,9 @@ def _extract_one(doc: Document) -> Extracted | Rejection:
         return Rejection(doc.location, "unprocessable", f"{type(exc).__name__}: {exc}"[:500], doc.sha256)
 
 
-def prepare_batch(items: Sequence[Item], settings: Settings) -> PreparedBatch:
-    """Extract and clean each document, then fingerprint the batch at once; rejections pass through."""
+def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | None = None) -> PreparedBatch:
+    """Extract and clean each document (with the boilerplate `learned` per source so far), then
+    fingerprint the batch at once; rejections pass through."""
     t0 = time.perf_counter()
     results: list[Result | None] = []
     ready: list[tuple[int, Document, Extracted]] = []
@@ -64,6 +67,8 @@ def prepare_batch(items: Sequence[Item], settings: Settings) -> PreparedBatch:
             results.append(item)
             continue
         extracted = _extract_one(item)
+        if learned and not isinstance(extracted, Rejection):
+            extracted = _strip_learned(item, extracted, learned)
         if isinstance(extracted, Rejection):
             results.append(extracted)
         else:
@@ -78,6 +83,18 @@ def prepare_batch(items: Sequence[Item], settings: Settings) -> PreparedBatch:
         results[index] = fp if isinstance(fp, Rejection) else Prepared(doc, ex, fp, doc.sha256)
     t2 = time.perf_counter()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
+
+
+def _strip_learned(doc: Document, ex: Extracted, learned: Learned) -> Extracted | Rejection:
+    """Remove the edge sentences the article's source has shown in enough earlier articles."""
+    keys = learned.get(extraction.source_name(doc, ex) or "")
+    if not keys:
+        return ex
+    result = boilerplate.strip_learned(ex.lines, keys)
+    if not result.lines:
+        return Rejection(doc.location, "no-text", "nothing is left but the source's learned boilerplate", doc.sha256)
+    ex.lines, ex.removed = result.lines, ex.removed + result.removed
+    return ex
 
 
 def _fingerprint_alone(doc: Document, ex: Extracted, settings: Settings) -> Fingerprint | Rejection:
@@ -112,8 +129,8 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings = settings
 
 
-def _prepare_in_worker(items: list[Item]) -> PreparedBatch:
-    return prepare_batch(items, _worker_settings)
+def _prepare_in_worker(items: list[Item], learned: Learned | None) -> PreparedBatch:
+    return prepare_batch(items, _worker_settings, learned)
 
 
 class PreparePool:
@@ -134,10 +151,12 @@ class PreparePool:
             initializer=_init_worker, initargs=(settings,),
         )
 
-    def map(self, chunks: Iterable[list[Item]]) -> Iterator[PreparedBatch]:
+    def map(self, chunks: Iterable[list[Item]],
+            learned: Callable[[], Learned] | None = None) -> Iterator[PreparedBatch]:
+        """Prepared batches in input order; `learned` gives the source boilerplate known at submission."""
         pending: collections.deque[Future] = collections.deque()
         for chunk in chunks:
-            pending.append(self._executor.submit(_prepare_in_worker, chunk))
+            pending.append(self._executor.submit(_prepare_in_worker, chunk, learned() if learned else None))
             if len(pending) >= 2 * self.workers:
                 yield pending.popleft().result()
         while pending:

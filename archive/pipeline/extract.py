@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.core import clean as cleaning
 from archive.core import metadata
@@ -250,3 +251,16 @@ def extract(doc: Document) -> Extracted:
     if is_html:
         return extract_html(text, doc.url, encoding)
     return extract_text(_check_length(text), encoding)
+
+
+def source_name(doc: Document, ex: Extracted) -> str | None:
+    """The source an article is filed under: as delivered, as stated, its host, or its byline's outlet."""
+    return (doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url)
+            or metadata.byline_outlet(ex.byline))
+
+
+def _host(url: str | None) -> str | None:
+    if url and url.startswith(("http://", "https://")):
+        host = urlsplit(url).hostname or ""
+        return host.removeprefix("www.") or None
+    return None

@@ -106,6 +106,7 @@ class Ingestor:
         with self.factory() as session, session.begin():
             locks.lock_for_placement(session, [SKETCH_KEY])  # two first runs record the parameters once
             check_sketch(session, self.settings)
+            self.boilerplate.load(session)
             run = IngestRun(kind=kind, job_name=job_name, args=args, host=socket.gethostname(), pid=os.getpid())
             session.add(run)
             session.flush()
@@ -131,7 +132,9 @@ class Ingestor:
         pool = PreparePool(self.settings, workers) if workers > 0 else None
         try:
             chunks = batches(items, self.settings.batch_size, summary.timings)
-            prepared = pool.map(chunks) if pool else (prepare_batch(c, self.settings) for c in chunks)
+            learned = self.boilerplate.snapshot
+            prepared = (pool.map(chunks, learned) if pool
+                        else (prepare_batch(c, self.settings, learned()) for c in chunks))
             for batch in prepared:
                 self.store(batch, summary, progress)
                 if self._stop:
@@ -152,17 +155,18 @@ class Ingestor:
 
     def add(self, item: Document | Rejection, summary: Summary) -> Outcome | None:
         """Process one input as a batch of one; a rejection is recorded, never raised."""
-        return self.store(prepare_batch([item], self.settings), summary)[0]
+        return self.store(prepare_batch([item], self.settings, self.boilerplate.snapshot()), summary)[0]
 
     def store(self, batch: PreparedBatch, summary: Summary,
               progress: ProgressCallback | None = None) -> list[Outcome | None]:
         """Record a prepared batch's rejections and place its articles, in one transaction."""
         for stage, seconds in batch.timings.items():
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
-        items, placed_list = self._commit(batch.items, summary)
-        placed = iter(placed_list)
+        articles = [item for item in batch.items if isinstance(item, Prepared)]
+        rejections = [item for item in batch.items if isinstance(item, Rejection)]
+        placed = iter(self._commit(articles, rejections, summary))
         outcomes: list[Outcome | None] = []
-        for item in items:
+        for item in batch.items:
             summary.read += 1
             if isinstance(item, Rejection):
                 self._count_rejection(summary, item)
@@ -175,22 +179,17 @@ class Ingestor:
                 progress(summary, item.doc if isinstance(item, Prepared) else item)
         return outcomes
 
-    def _commit(self, batch_items: list[Prepared | Rejection],
-                summary: Summary) -> tuple[list[Prepared | Rejection], list[Outcome]]:
-        """Remove learned source boilerplate, record rejections, place articles and learn from them,
-        in one transaction; (the items as placed, the articles' outcomes). A deadlock or
-        serialization failure between concurrent workers rolls it back and runs it again, a few
-        times at most."""
+    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
+        """Record rejections, place articles and learn their sources' boilerplate, in one
+        transaction; a deadlock or serialization failure between concurrent workers rolls it back
+        and runs it again, a few times at most."""
         for attempt in range(1, locks.MAX_ATTEMPTS + 1):
             try:
                 with self.factory() as session, session.begin():
-                    items = self.boilerplate.apply(session, batch_items)
-                    articles = [item for item in items if isinstance(item, Prepared)]
-                    self._record_rejections(session, [item for item in items if isinstance(item, Rejection)],
-                                            summary.run_id)
+                    self._record_rejections(session, rejections, summary.run_id)
                     placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings)
                     self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"])
-                    return items, placed
+                    return placed
             except Exception as exc:
                 self.placer = Placer(self.settings)  # its caches may name rows that were rolled back
                 if not locks.retryable(exc) or attempt == locks.MAX_ATTEMPTS:

@@ -27,14 +27,13 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import events, matching, metadata, sketch
+from archive.core import events, matching, sketch
 from archive.db import bulk, locks
 from archive.db.models import (
     COPY,
@@ -50,7 +49,7 @@ from archive.db.models import (
     RawDocument,
     utcnow,
 )
-from archive.pipeline.extract import Document, Extracted
+from archive.pipeline.extract import Document, source_name
 
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
@@ -566,16 +565,3 @@ def _top(hits: Counter, limit: int) -> list[int]:
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:
     timings[stage] = timings.get(stage, 0.0) + seconds
-
-
-def source_name(doc: Document, ex: Extracted) -> str | None:
-    """The source an article is filed under: as delivered, as stated, its host, or its byline's outlet."""
-    return (doc.source or ex.source or _host(doc.url) or _host(ex.canonical_url)
-            or metadata.byline_outlet(ex.byline))
-
-
-def _host(url: str | None) -> str | None:
-    if url and url.startswith(("http://", "https://")):
-        host = urlsplit(url).hostname or ""
-        return host.removeprefix("www.") or None
-    return None

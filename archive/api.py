@@ -18,7 +18,7 @@ from archive.db import backup, migrate, queries, runs
 from archive.db.engine import make_engine, mask_url, session_factory
 from archive.db.models import Article, Cluster
 from archive.db.readonly import QueryResult
-from archive.errors import BadInput
+from archive.errors import BadInput, WatchedPathMissing
 from archive.pipeline.crawl import CrawlSession
 from archive.pipeline.extract import Document
 from archive.pipeline.incremental import IncrementalLoad
@@ -108,15 +108,20 @@ class Archive:
         Files are known by content hash, so a renamed file is not new and an edited one is.
         """
         self.require_schema()
+        args = {"load": target, **(args or {})}
         loader = IncrementalLoad(self.factory, job_name, target)
+        try:
+            loader.check()
+        except WatchedPathMissing as exc:  # recorded like any failed run, without a traceback
+            self.ingestor.finish_run(self.ingestor.start_run(kind, args, job_name), "failed", str(exc))
+            raise
 
         def processed(summary: Summary, item: Document | Rejection) -> None:
             loader.processed(summary, item)
             if progress:
                 progress(summary, item)
 
-        return self.ingestor.run(loader.items(), kind=kind, args={"load": target, **(args or {})},
-                                 job_name=job_name, progress=processed)
+        return self.ingestor.run(loader.items(), kind=kind, args=args, job_name=job_name, progress=processed)
 
     def runs(self, limit: int = 20, job_name: str | None = None) -> list[dict[str, Any]]:
         """The latest runs (ingest, crawl, scheduled), newest first, with counts and status."""

@@ -74,20 +74,39 @@ class JobRunner:
         if self.stopping.is_set():
             log.info("job %s not started: the scheduler is stopping", spec.name)
             return None
+        args = {"scheduled_for": scheduled_for} if scheduled_for else {}
         with Archive(self.settings) as archive:
-            lock = job_lock(archive.engine, spec.name, self.lock_ttl)
-            if not lock.acquire():
-                log.info("job %s skipped: another process is running it", spec.name)
-                return None
+            try:
+                lock = job_lock(archive.engine, spec.name, self.lock_ttl)
+                if not lock.acquire():
+                    log.info("job %s skipped: another process is running it", spec.name)
+                    return None
+            except Exception as exc:  # the database is unreachable: the next slot tries again
+                return self._unrecorded_failure(archive, spec, args, exc)
             try:
                 log.info("job %s started: %s", spec.name, spec.describe())
-                summary = self._run_locked(archive, spec, {"scheduled_for": scheduled_for} if scheduled_for else {})
+                summary = self._run_locked(archive, spec, args)
+            except Exception as exc:
+                summary = self._unrecorded_failure(archive, spec, args, exc)
             finally:
                 lock.release()
         log.info("job %s ended: %s, read %d, new %d, copies %d, duplicates %d, rejected %d%s", spec.name,
                  summary.status, summary.read, summary.new, summary.copies, summary.duplicates, summary.rejected,
                  f" ({summary.error})" if summary.error else "")
         return summary
+
+    def _unrecorded_failure(self, archive: Archive, spec: JobSpec, args: dict[str, Any], exc: Exception) -> Summary:
+        """Record a run that failed before it could write its own row (best effort: the database may be down)."""
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:_ERROR_TAIL]
+        log.error("job %s failed: %s", spec.name, error)
+        try:
+            ingestor = archive.ingestor
+            kind = RUN_KIND if spec.kind == LOAD else CRAWL
+            return ingestor.finish_run(ingestor.start_run(kind, {spec.kind: spec.target, **args}, spec.name),
+                                       "failed", error)
+        except Exception as again:
+            log.error("job %s: the failure could not be recorded either: %s", spec.name, str(again).splitlines()[0])
+            return Summary(status="failed", error=error)
 
     def _run_locked(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
         ingestor = archive.ingestor
@@ -104,10 +123,16 @@ class JobRunner:
                 self._ingestors.discard(ingestor)
 
     def _load(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
+        begun = utcnow()
         try:
             return archive.load_new(spec.target, spec.name, kind=RUN_KIND, args=args)
-        except Exception as exc:  # already recorded as failed in the run's row by the ingestor
-            return Summary(status="failed", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # recorded as failed in the run's row, unless the row could not be written
+            log.error("job %s failed: %s", spec.name, exc)
+            with archive.factory() as session:
+                last = runs.last_of_job(session, spec.name)
+            if last is None or last.started_at < begun:
+                return Summary(status="failed", error=f"{type(exc).__name__}: {exc}")
+            return Summary(run_id=last.id, status="failed", error=last.error)
 
     def _crawl(self, archive: Archive, spec: JobSpec, args: dict[str, Any]) -> Summary:
         """Run `archive crawl SOURCE --json` in a child; its run row becomes this job's (one row per run)."""

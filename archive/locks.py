@@ -124,8 +124,11 @@ class RowLock:
         self._stop.set()
         if self._heartbeat is not None:
             self._heartbeat.join()
-        with self.engine.begin() as conn:
-            conn.execute(delete(JobLock).where(JobLock.name == self.name, JobLock.holder == self.holder))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(JobLock).where(JobLock.name == self.name, JobLock.holder == self.holder))
+        except Exception as exc:  # the row expires on its own
+            log.warning("could not release the lock of job %s: %s", self.name, str(exc).splitlines()[0])
 
 
 class AdvisoryLock:
@@ -153,6 +156,8 @@ class AdvisoryLock:
             return
         try:
             self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        except Exception as exc:  # the session is gone, and the lock with it
+            log.warning("could not release the lock of job %s: %s", self.name, str(exc).splitlines()[0])
         finally:
             # Closing would return a session-locked connection to the pool: drop it instead.
             self._conn.invalidate()

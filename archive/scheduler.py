@@ -237,8 +237,8 @@ class Schedules:
             "target": job.kwargs.get("target"),
             "trigger": _trigger_text(job.trigger),
             "paused": job.next_run_time is None,
-            "next_run": job.next_run_time.isoformat(sep=" ", timespec="seconds") if job.next_run_time else None,
-            "last_run": last.started_at.isoformat(sep=" ", timespec="seconds") + " UTC" if last else None,
+            "next_run": _utc_text(job.next_run_time) if job.next_run_time else None,
+            "last_run": _utc_text(last.started_at.replace(tzinfo=dt.timezone.utc)) if last else None,
             "last_status": last.status if last else None,
             "last_error": last.error if last else None,
         }
@@ -249,8 +249,12 @@ def _trigger_text(trigger) -> str:
         return f"every {_duration_text(trigger.interval)}"
     if isinstance(trigger, CronTrigger):
         fields = {f.name: str(f) for f in trigger.fields}
-        return "cron " + " ".join(fields[k] for k in ("minute", "hour", "day", "month", "day_of_week"))
+        return " ".join(fields[k] for k in ("minute", "hour", "day", "month", "day_of_week"))
     return str(trigger)
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(sep=" ", timespec="seconds")
 
 
 def _duration_text(delta: dt.timedelta) -> str:

@@ -287,3 +287,23 @@ def test_readme_walkthrough_load_and_crawl_jobs(arc, tmp_path, schedulers, monke
     assert dropped.read_text().splitlines()[0] in titles
     listed = {s["name"]: s for s in archive_cmd("schedule", "list", "--json")}
     assert listed["news"]["last_status"] == "ok"
+
+
+def test_the_scheduler_outlives_dropped_database_connections(pg_arc, tmp_path, schedulers):
+    """PostgreSQL restarts or failovers cut every connection: runs fail or retry, the scheduler goes on."""
+    inbox = tmp_path / "inbox"
+    write_stories(inbox, 2)
+    Schedules(pg_arc).add("inbox", "load", str(inbox), every="1s")
+    scheduler = schedulers()
+    wait_for("the first run", lambda: finished(pg_arc, "inbox", "ok"), [scheduler])
+    for round_ in range(3):
+        with pg_arc.engine.connect() as conn:
+            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        assert cut >= 1  # the scheduler's own connections were among them
+        write_stories(inbox, 1, start=100 + round_)
+        wait_for(f"the file of round {round_}", lambda: count(pg_arc, Article) == 3 + round_, [scheduler])
+    assert scheduler.proc.poll() is None
+    assert scheduler.terminate() == 0
+    assert sum(r.new for r in finished(pg_arc, "inbox")) == 5
+    assert all(r.status in ("ok", "failed") for r in finished(pg_arc, "inbox"))

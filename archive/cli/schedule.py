@@ -7,6 +7,8 @@ import signal
 import threading
 
 import click
+from rich import box
+from rich.table import Table
 
 from archive.cli import cli
 from archive.cli.context import open_archive
@@ -15,10 +17,10 @@ from archive.locks import DEFAULT_TTL_SECONDS
 from archive.scheduler import DEFAULT_POLL_SECONDS, DEFAULT_THREADS, Schedules, run_scheduler
 
 SCHEDULE_COLUMNS = [("name", "name"), ("kind", "kind"), ("target", "target"), ("trigger", "when"),
-                    ("next_run", "next run"), ("last_run", "last run"), ("last_status", "last status")]
-RUN_COLUMNS = [("id", "run"), ("kind", "kind"), ("job_name", "job"), ("started_at", "started (UTC)"),
-               ("duration_s", "seconds"), ("status", "status"), ("new", "new"), ("copies", "copies"),
-               ("events_touched", "events"), ("rejected", "rejected"), ("error_line", "error")]
+                    ("next_run_short", "next run"), ("last_run_short", "last run"), ("last_status", "last")]
+RUN_COLUMNS = [("id", "run"), ("what", "job"), ("started", "started"), ("secs", "secs"),
+               ("status", "status"), ("new", "new"), ("copies", "copies"), ("events_touched", "events"),
+               ("rejected", "rejected")]
 
 
 def _schedules() -> Schedules:
@@ -174,7 +176,9 @@ def schedule_run_now(name: str, as_json: bool) -> None:
     else:
         print_table([summary.as_dict()], [("run_id", "run"), ("status", "status"), ("read", "read"),
                                            ("new", "new"), ("copies", "copies"), ("duplicates", "duplicates"),
-                                           ("rejected", "rejected"), ("error", "error")], title=f"Run of {name}")
+                                           ("rejected", "rejected")], title=f"Run of {name}")
+        if summary.error:
+            console.print(f"error: {summary.error}", highlight=False, soft_wrap=True)
     if summary.status == "failed":
         raise SystemExit(1)
 
@@ -197,12 +201,35 @@ def runs(limit: int, job_name: str | None, as_json: bool) -> None:
         print_json(rows)
         return
     for row in rows:
-        row["error_line"] = (row["error"] or "").strip().splitlines()[-1][:80] if row["error"] else None
-    print_table(rows, RUN_COLUMNS, title=f"Runs in {archive.url}")
+        row["what"] = row["job_name"] or row["kind"]
+        row["started"] = row["started_at"][5:]  # the year is in --json
+        row["secs"] = f"{row['duration_s']:.1f}" if row["duration_s"] is not None else None
+    _compact_table(rows, RUN_COLUMNS, f"Runs in {archive.url} (times in UTC)")
+    for row in rows:  # errors under the table, where they have the whole width
+        if row["error"]:
+            console.print(f"run {row['id']} ({row['what']}): {row['error'].strip().splitlines()[-1]}",
+                          highlight=False, soft_wrap=True)
 
 
 def _show(rows: list[dict], as_json: bool, title: str) -> None:
     if as_json:
         print_json(rows)
-    else:
-        print_table(rows, SCHEDULE_COLUMNS, title=title)
+        return
+    for row in rows:
+        for key in ("next_run", "last_run"):
+            row[key + "_short"] = row[key][5:19] if row[key] else ("paused" if key == "next_run" else None)
+    _compact_table(rows, SCHEDULE_COLUMNS, f"{title} (times in UTC)", fold="target")
+    for row in rows:
+        if row["last_status"] == "failed" and row["last_error"]:
+            console.print(f"{row['name']}: {row['last_error'].strip().splitlines()[-1]}", highlight=False,
+                          soft_wrap=True)
+
+
+def _compact_table(rows: list[dict], columns: list[tuple[str, str]], title: str, fold: str | None = None) -> None:
+    """A table that fits 80 columns: light borders, and only the `fold` column wraps."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for key, header in columns:
+        table.add_column(header, no_wrap=key != fold, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row.get(key) is None else str(row[key]) for key, _ in columns))
+    console.print(table)

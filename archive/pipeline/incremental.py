@@ -79,6 +79,11 @@ class IncrementalLoad:
         self._file_ends: dict[str, tuple[Path, str]] = {}  # location of a file's last item -> file
         self.files = 0
 
+    def check(self) -> None:
+        """Raise WatchedPathMissing when the job's folder or file is not there (a glob may match nothing)."""
+        if not is_glob(self.target) and not Path(self.target).exists():
+            raise WatchedPathMissing(f"{self.target} does not exist: create it, mount it, or fix the schedule")
+
     def items(self) -> Iterator[Item]:
         with self.factory() as session:
             pending = list(new_files(session, self.job_name, self.target))

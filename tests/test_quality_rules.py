@@ -1,0 +1,72 @@
+"""Placement rules end to end (real ingest, both databases): events respect publication time but
+copies do not, and a copy cluster's original is chosen by evidence with the reason stored."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from archive.core import metadata
+
+NAMES = ["Kelmorvin", "Tarzulbre", "Naxdovlem", "Quorithsab"]
+
+
+def write_up(seed: int) -> str:
+    """A write-up of one incident: its names in every paragraph, the wording drawn at random."""
+    rng = random.Random(seed)
+    words = "harbour council budget railway museum tunnel orchard bridge airport reservoir ferry quarry".split()
+    paragraphs = []
+    for _ in range(5):
+        who, where = rng.sample(NAMES, 2)
+        paragraphs.append(" ".join(f"{who} {rng.choice(['inspected', 'approved', 'delayed'])} the {rng.choice(words)} "
+                                   f"{rng.choice(words)} near {where} on Tuesday." for _ in range(3)))
+    return "\n".join(paragraphs)
+
+
+def record(name: str, day: int, text: str, source: str, title: str = "Kelmorvin inspects the harbour") -> dict:
+    return {"id": name, "source": source, "title": title, "text": text,
+            "published": f"2025-03-{day:02d}T09:00:00"}
+
+
+def placement(archive, records) -> dict[str, tuple[int, int]]:
+    out = {}
+    for r in records:
+        a = archive.article(archive.find_article(f"urn:record:{r['source']}:{r['id']}"))
+        out[r["id"]] = (a["copy_cluster"], a["event_cluster"])
+    return out
+
+
+def test_events_respect_time_copies_do_not(archive, tmp_path):
+    original = write_up(1)
+    records = [
+        record("first", 1, original, "alpha.example"),
+        record("two-days-later", 3, write_up(2), "beta.example"),
+        record("twelve-days-later", 13, write_up(3), "gamma.example"),
+        record("copy-twelve-days-later", 13, original + "\nRead more at farm.example", "farm.example"),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert archive.ingest_paths([path]).new == 3
+    placed = placement(archive, records)
+    assert placed["two-days-later"][1] == placed["first"][1]  # one event within the window
+    assert placed["twelve-days-later"][1] != placed["first"][1]  # the same names, another incident
+    assert placed["copy-twelve-days-later"] == placed["first"]  # a copy joins whatever its date
+
+
+@pytest.mark.parametrize("credit", ["来源：alpha.example", "转载自alpha.example", "Originally published by Alpha News."])
+def test_original_chosen_by_credit_with_the_reason(archive, tmp_path, credit):
+    text = write_up(4)
+    reprint = {"id": "reprint", "source": "farm.example", "title": "Kelmorvin", "text": text + "\n" + credit}
+    source = "Alpha News" if credit.startswith("Originally") else "alpha.example"
+    first = {"id": "first", "source": source, "title": "Kelmorvin", "text": text}
+    path = tmp_path / "credit.jsonl"
+    path.write_text(json.dumps(reprint, ensure_ascii=False) + "\n" + json.dumps(first) + "\n")  # the reprint comes first
+    assert metadata.find_attribution(credit) == source
+    archive.ingest_paths([path])
+    placed = placement(archive, [reprint, first])
+    assert placed["reprint"][0] == placed["first"][0]
+    cluster = archive.cluster(placed["first"][0])
+    assert cluster["representative_id"] == archive.find_article(f"urn:record:{source}:first")
+    assert cluster["original_reason"] == f"credited as the source by another copy ({source})"

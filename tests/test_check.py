@@ -103,3 +103,20 @@ def test_one_text_in_two_copy_clusters_is_reported_not_repaired(archive, db_url,
     assert result.exit_code == 1
     violations = json.loads(result.output)["violations"]
     assert [(v["rule"], v["repairable"]) for v in violations] == [("split-text", False)]
+
+
+def test_curation_keeps_every_invariant(sqlite_url, tmp_path):
+    from tests.reporting_helpers import fill, invoke, invoke_json
+
+    fill(sqlite_url, tmp_path)
+    p = {r["url"]: r for r in invoke_json(sqlite_url, "sql", "SELECT url, article_id, copy_cluster_id, "
+                                          "event_cluster_id FROM report_articles", "--format", "json")}
+    alpha0, beta0 = "https://alpha.example/event0/story", "https://beta.example/event0/story"
+    farm1, beta2 = "https://farm.example/copy/1", "https://beta.example/event2/story"
+    steps = [("merge", str(p[alpha0]["copy_cluster_id"]), str(p[beta0]["copy_cluster_id"])),
+             ("detach", str(p[farm1]["article_id"])),
+             ("split", str(p[beta2]["event_cluster_id"]), str(p[beta2]["article_id"])),
+             ("recluster", "--event-threshold", "0.95")]
+    for step in steps:
+        invoke(sqlite_url, *step)
+        assert invoke_json(sqlite_url, "check", "--json")["ok"], step

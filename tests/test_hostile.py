@@ -70,3 +70,12 @@ def test_every_hostile_input_is_archived_or_rejected_with_its_reason(corpus, db_
 
     check = subprocess.run(ARCHIVE + ["check", "--json"], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_batches_are_cut_by_the_bytes_they_hold():
+    from archive.pipeline.batch import batches
+    from archive.pipeline.extract import Document
+
+    docs = [Document(content=b"x" * 1000, location=f"d{i}", kind="text") for i in range(10)]
+    assert [len(b) for b in batches(docs, size=4, max_bytes=2500)] == [3, 3, 3, 1]
+    assert [len(b) for b in batches(docs, size=4, max_bytes=10**9)] == [4, 4, 2]

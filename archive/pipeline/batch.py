@@ -23,6 +23,8 @@ from archive.pipeline.extract import Document, Extracted
 from archive.pipeline.fingerprint import Fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
 
+# Bytes of input documents one batch may hold (documents are at most 20 MB each).
+BATCH_BYTES = 64 * 1024 * 1024
 STAGES = ("read", "extract", "fingerprint", "candidates", "place", "write")
 
 
@@ -104,15 +106,19 @@ def _fingerprint_alone(doc: Document, ex: Extracted, settings: Settings) -> Fing
         return Rejection(doc.location, "unprocessable", f"{type(exc).__name__}: {exc}"[:500], doc.sha256)
 
 
-def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None = None) -> Iterator[list[Item]]:
-    """Consecutive lists of `size` items; time spent reading the input is added to timings["read"]."""
+def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None = None,
+            max_bytes: int = BATCH_BYTES) -> Iterator[list[Item]]:
+    """Consecutive lists of `size` items, cut early once their documents hold `max_bytes`, so a run
+    of large inputs never holds more than about that much; time spent reading the input is added
+    to timings["read"]."""
     iterator = iter(items)
     while True:
         t0 = time.perf_counter()
-        chunk = []
+        chunk, held = [], 0
         for item in iterator:
             chunk.append(item)
-            if len(chunk) >= size:
+            held += len(item.content) if isinstance(item, Document) else 0
+            if len(chunk) >= size or held >= max_bytes:
                 break
         if timings is not None:
             timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0

@@ -82,7 +82,8 @@ def phase_overlap(url: str, work: Path, bases: int, batch_size: int) -> tuple[li
 def phase_sigkill(url: str, work: Path, first: int, count: int, batch_size: int, rng: random.Random) -> dict:
     files = synth.write_files(work / "killed", range(first, first + count), reprints=1)
     before = runs.scalar(url, "SELECT count(*) FROM articles")
-    target = before + rng.randint(1, max(1, len(files) - 1))
+    batch_size = min(batch_size, 10)  # many commits, so the kill lands inside the run
+    target = before + rng.randint(1, max(1, len(files) - 3 * batch_size))
     proc = runs.start_ingest(url, [work / "killed"], work / "killed-run", batch_size)
     while proc.poll() is None and runs.scalar(url, "SELECT count(*) FROM articles") < target:
         time.sleep(0.02)
@@ -91,7 +92,7 @@ def phase_sigkill(url: str, work: Path, first: int, count: int, batch_size: int,
     at_kill = runs.scalar(url, "SELECT count(*) FROM articles") - before
     again = runs.start_ingest(url, [work / "killed"], work / "killed-rerun", batch_size)
     summary = wait_all([again], [work / "killed-rerun"])[0]
-    return {"files": files, "stored_when_killed": at_kill, "rerun": summary}
+    return {"files": files, "stored_when_killed": f"{at_kill} of {len(files)}", "rerun": summary}
 
 
 def phase_hostile(url: str, work: Path) -> tuple[list[hostile.Expect], Path, dict]:

@@ -19,6 +19,7 @@ import warnings
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class RedisFrontier:
         self.last_activity = time.monotonic()
         self.server = None
         self.heartbeat: task.LoopingCall | None = None
+        self.idle_check = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RedisFrontier":
@@ -94,10 +96,23 @@ class RedisFrontier:
         self.last_activity = time.monotonic()
 
     def spider_idle(self, spider) -> None:
-        if time.monotonic() - self.last_activity < self.idle_seconds:
+        remaining = self.idle_seconds - (time.monotonic() - self.last_activity)
+        if remaining > 0:
+            # Scrapy looks again only every 5 seconds: check back as soon as the wait is over.
+            if self.idle_check is None or not self.idle_check.active():
+                from twisted.internet import reactor  # the one Scrapy installed
+
+                self.idle_check = reactor.callLater(remaining + 0.1, self.close_if_idle)
             raise DontCloseSpider
 
+    def close_if_idle(self) -> None:
+        engine = self.crawler.engine
+        if time.monotonic() - self.last_activity >= self.idle_seconds and engine.spider_is_idle():
+            deferred_from_coro(engine.close_spider_async(reason="finished"))
+
     def spider_closed(self, spider, reason: str) -> None:
+        if self.idle_check is not None and self.idle_check.active():
+            self.idle_check.cancel()
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
         if self.server is not None:

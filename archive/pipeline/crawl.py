@@ -118,12 +118,17 @@ class CrawlSession:
     def _save_state(self, records: list[tuple[FetchRecord, int | None]]) -> None:
         if not records:
             return
-        with self.factory() as session, session.begin():
-            for r, article_id in records:
-                url = canonical_url(r.url)
-                state = session.get(FetchState, url) or FetchState(url=url)
-                state.etag, state.last_modified, state.status = r.etag, r.last_modified, r.status
-                state.article_id = article_id or state.article_id
-                state.checked_at = utcnow()
-                session.add(state)
-
+        for attempt in range(3):  # another crawler may insert the same URL's row at the same moment
+            try:
+                with self.factory() as session, session.begin():
+                    for r, article_id in records:
+                        url = canonical_url(r.url)
+                        state = session.get(FetchState, url) or FetchState(url=url)
+                        state.etag, state.last_modified, state.status = r.etag, r.last_modified, r.status
+                        state.article_id = article_id or state.article_id
+                        state.checked_at = utcnow()
+                        session.add(state)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise

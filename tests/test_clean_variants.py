@@ -109,3 +109,16 @@ def test_a_phrase_recurring_inside_sentences_stays():
              f"approved item {i * 7} without a vote." for i in range(6)]
     ex = extract_text(page("Council meetings", paras))
     assert ex.lines == paras
+
+
+def test_script_left_in_scraped_text_goes_and_prose_with_brackets_stays():
+    paras = seed_paragraphs()[:4]
+    script = ["(function(){", "var adScript = document.createElement('script');",
+              "adScript.src = '//ads.example/js/left_20171020.js';",
+              "document.getElementsByTagName('head')[0].appendChild(adScript);", "})();",
+              ".share-box{margin:0 auto;padding:4px}"]
+    prose = ["Shares rose 5 pct; profit = 3 mln (vs 2 mln); sales were up.",
+             "The score was 3-1 (2-0 at half time), the coach said."]
+    ex = extract_text(page("标题", paras + prose + script))
+    assert ex.lines == paras + prose
+    assert [r.text for r in ex.removed if r.rule in ("code", "punctuation")] == script

@@ -6,6 +6,7 @@ The rules are general, none is written for one site:
 - a standalone line that appears three times or more is injected boilerplate (a sentence quoted
   twice stays);
 - share, follow and "read it in the app" prompts are dropped wherever they stand;
+- lines of script or style sheet left in scraped text are dropped;
 - a footer marker ("related articles", "上一篇", "本文链接" ...) in the second half of the text cuts
   everything after it;
 - a trailing list of other headlines, recognised by its regular date lines, is cut;
@@ -47,6 +48,10 @@ _PROMPT_RE = re.compile(
     re.IGNORECASE,
 )
 _PROMPT_MAX_LEN = 80
+_CODE_START_RE = re.compile(
+    r"^\s*(\(?function\s*\(|var\s+\w+\s*=|(let|const)\s+\w+\s*=|document\.\w+|window\.\w+|\}\)\(\);?\s*$|"
+    r"</?(script|style)\b|[\w#.-]+\s*\{[^}]*:[^}]*\}\s*$|[\w$]+(\.[\w$]+)+\s*=\s*\S[^ ]*;\s*$)"
+)
 
 _FOOTER_RE = re.compile(
     r"^\s*(本文链接|原文链接|原文地址|声明[:：]|免责声明|版权声明|上一篇|下一篇|为你推荐|为您推荐|相关阅读|"
@@ -216,6 +221,17 @@ def is_prompt(line: str) -> bool:
     return len(line) <= _PROMPT_MAX_LEN and bool(_PROMPT_RE.search(line))
 
 
+def is_code(line: str) -> bool:
+    """A line of script or style sheet left in scraped text: code syntax, dense, and no CJK prose."""
+    if _CODE_START_RE.search(line):
+        return True
+    code_only = sum(line.count(ch) for ch in "{};=")
+    syntax = code_only + line.count("(") + line.count(")")
+    braces = line.count("{") + line.count("}")
+    return (len(line) >= 8 and braces >= 2 and code_only >= 3 and syntax >= 0.08 * len(line)
+            and not any(_is_cjk_char(c) for c in line))
+
+
 def is_date_line(line: str) -> bool:
     return bool(_DATE_LINE_RE.match(line)) or bool(_RELATIVE_TIME_LINE_RE.match(line))
 
@@ -268,6 +284,8 @@ def drop_boilerplate_lines(lines: list[str]) -> CleanResult:
             removed.append(Removal("punctuation", line))
         elif is_prompt(line):
             removed.append(Removal("prompt", line))
+        elif is_code(line):
+            removed.append(Removal("code", line))
         else:
             keep.append(line)
     while True:

@@ -157,6 +157,16 @@ def build(folder: Path, big: bool = True) -> list[Expect]:
     out.append(Expect("bomb.jsonl.gz", "too-large"))
     _zstd_bomb(folder / "bomb.jsonl.zst", 6 * 1024 * MB)
     out.append(Expect("bomb.jsonl.zst", "too-large"))
+    # WARC: random bytes named .warc.gz, a gzip cut short, a record whose headers end too soon
+    put("random.warc.gz", bytes(rng.getrandbits(8) for _ in range(3000)) + b"\0", "unreadable")
+    out[-1].name = "random.warc.gz@0"
+    record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://h.test/w\r\nContent-Length: 5000\r\n\r\n"
+              b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body>" + b"<p>words</p>" * 300)
+    put("cut.warc.gz", gzip.compress(record)[:-100], "unreadable")
+    out[-1].name = "cut.warc.gz@0"
+    put("headless.warc", b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nHTTP/1.1 200 OK\r\n\r\n<html>",
+        "unreadable")
+    out[-1].name = "headless.warc@0"
     if big:
         with (folder / "fifty-mb.txt").open("wb") as fh:
             fh.write(b"A very large file\n\n")

@@ -97,3 +97,16 @@ def test_postgresql_connection_lost_mid_run_fails_cleanly_and_next_run_picks_up(
     assert runs.check(db_url).ok  # the batch in flight was rolled back whole
     stored = runs.scalar(db_url, "SELECT count(*) FROM articles")
     assert_finished_like_one_run(db_url, files, tmp_path, stored)
+
+
+def test_sqlite_locked_past_the_busy_timeout_is_one_clear_line():
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from archive.db.engine import describe_database_error
+
+    exc = OperationalError("INSERT INTO articles ...", {"clean_text": "..."}, sqlite3.OperationalError("database is locked"))
+    message = describe_database_error(exc, "sqlite:///data/archive.db")
+    assert message.startswith("the archive sqlite:///data/archive.db is locked by another process (waited 30 s)")
+    assert "INSERT" not in message and "\n" not in message

@@ -45,6 +45,10 @@ class Rejection:
     detail: str
     sha256: str | None = None
 
+    def __post_init__(self) -> None:  # a detail may quote the bad input itself: keep it storable
+        self.location = storable_text(self.location)
+        self.detail = storable_text(self.detail or "")
+
 
 Item = Document | Rejection
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from archive.core.metadata import parse_date
-from archive.pipeline.extract import MAX_DOCUMENT_BYTES, Document
-from archive.pipeline.loaders import Rejection
+from archive.pipeline.extract import MAX_DOCUMENT_BYTES, MAX_URL_CHARS, Document, storable_text
+from archive.pipeline.loaders import Rejection, display_path
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -25,29 +25,44 @@ def load_warc(path: Path) -> Iterator[Document | Rejection]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
+    where = display_path(path)
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        yield Rejection(str(path), "unreadable", str(exc))
+        yield Rejection(where, "unreadable", str(exc))
         return
     with fh:
         records = ArchiveIterator(fh)
-        offset = 0
+        offset, seen = 0, 0
         try:
             for record in records:
+                if record.rec_type is None:  # what warcio makes of a file cut short
+                    yield Rejection(f"{where}@{offset}", "unreadable", "a record without a WARC type: "
+                                    "the file is cut short or is not WARC")
+                    return
+                seen += 1
                 if record.rec_type != "response":
                     continue
                 item = _document(record)
                 offset = records.get_record_offset()  # known once the record is read to its end
-                item.location = f"{path}@{offset}"
+                item.location = f"{where}@{offset}"
                 yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-            yield Rejection(f"{path}@{offset}", "unreadable", f"WARC stream stopped: {exc}"[:500])
+            yield Rejection(f"{where}@{offset}", "unreadable", f"WARC stream stopped: {exc}"[:500])
+            return
+        except Exception as exc:  # noqa: BLE001 - warcio fails on malformed records in its own ways
+            yield Rejection(f"{where}@{offset}", "unreadable",
+                            f"WARC stream stopped: malformed record ({type(exc).__name__}: {exc})"[:500])
+            return
+        if not seen:  # warcio ends quietly on a gzip cut short before its first record
+            yield Rejection(f"{where}@0", "unreadable", "no WARC record could be read (empty or cut short)")
 
 
 def _document(record, location: str = "") -> Document | Rejection:
     headers = record.rec_headers
-    url = headers.get_header("WARC-Target-URI")
+    url = storable_text(headers.get_header("WARC-Target-URI") or "") or None
+    if url and len(url) > MAX_URL_CHARS:
+        return Rejection(location, "bad-field", f"target URI of {len(url)} characters, the limit is {MAX_URL_CHARS}")
     http = record.http_headers
     status = int(http.get_statuscode() or 0) if http else None
     content_type = (http.get_header("Content-Type") or "") if http else ""

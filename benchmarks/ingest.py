@@ -7,8 +7,9 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
 
 - articles/s end to end, and the rate over the first and the last 10,000 articles of the run
   (the per-article cost as the archive grows);
-- the time per article of each stage: read, extract and clean, fingerprint (in the workers: CPU
-  seconds summed over them), candidates, verify and place, write;
+- the CPU time per article of each stage: read, extract and clean, fingerprint (in the workers,
+  summed over them), candidates, verify and place, write (the database server's own time is not
+  in these: on PostgreSQL it shows in the wall-clock rate);
 - peak RSS of the ingest's whole process tree, and the archive's size on disk;
 - `archive similar` latency (median and p95 over 200 queries) against the archive built;
 - the plain datasketch script (benchmarks/plain_datasketch.py) on the same corpus, and the ratio
@@ -271,7 +272,7 @@ def report_run(label: str, r: dict) -> None:
           f"{1000 * r['cpu_seconds'] / n:.1f} CPU ms per article, all processes; "
           f"new {r['new']:,}, copies {r['copies']:,}, duplicates {r['duplicates']:,}, rejected {r['rejected']:,})\n"
           f"  first {WINDOW:,}: {r['first_window_rate'] or 0:.0f}/s, last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s\n"
-          f"  ms per article: {stages}\n"
+          f"  CPU ms per article and stage: {stages}\n"
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
 
 

@@ -60,8 +60,9 @@ def _extract_one(doc: Document) -> Extracted | Rejection:
 
 def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | None = None) -> PreparedBatch:
     """Extract and clean each document (with the boilerplate `learned` per source so far), then
-    fingerprint the batch at once; rejections pass through."""
-    t0 = time.perf_counter()
+    fingerprint the batch at once; rejections pass through. The timings are CPU seconds of this
+    process (what a stage costs, however busy the machine)."""
+    t0 = time.process_time()
     results: list[Result | None] = []
     ready: list[tuple[int, Document, Extracted]] = []
     for item in items:
@@ -76,14 +77,14 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
         else:
             ready.append((len(results), item, extracted))
             results.append(None)
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     try:
         fps = fingerprint_batch([ex for _, _, ex in ready], settings.sketch, settings.event_sketch)
     except (ValueError, TypeError, RecursionError, MemoryError):
         fps = [_fingerprint_alone(doc, ex, settings) for _, doc, ex in ready]  # find the one that fails
     for (index, doc, ex), fp in zip(ready, fps):
         results[index] = fp if isinstance(fp, Rejection) else Prepared(doc, ex, fp, doc.sha256)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
 
 
@@ -109,11 +110,11 @@ def _fingerprint_alone(doc: Document, ex: Extracted, settings: Settings) -> Fing
 def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None = None,
             max_bytes: int = BATCH_BYTES) -> Iterator[list[Item]]:
     """Consecutive lists of `size` items, cut early once their documents hold `max_bytes`, so a run
-    of large inputs never holds more than about that much; time spent reading the input is added
-    to timings["read"]."""
+    of large inputs never holds more than about that much; CPU time spent reading the input is
+    added to timings["read"]."""
     iterator = iter(items)
     while True:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         chunk, held = [], 0
         for item in iterator:
             chunk.append(item)
@@ -121,7 +122,7 @@ def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None =
             if len(chunk) >= size or held >= max_bytes:
                 break
         if timings is not None:
-            timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
+            timings["read"] = timings.get("read", 0.0) + time.process_time() - t0
         if not chunk:
             return
         yield chunk

@@ -55,7 +55,9 @@ class Summary:
     status: str = "running"
     error: str | None = None
     rejections: list[Rejection] = dataclasses.field(default_factory=list)
-    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage
+    # CPU seconds per stage (read, extract, fingerprint, candidates, place, write), summed over the
+    # processes that ran it; a database server's own time is not in them
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
     started_at: dt.datetime = dataclasses.field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
 

@@ -176,27 +176,27 @@ class Placer:
                     timings: dict[str, float] | None = None) -> list[Outcome]:
         """Match, cluster and write a batch in the caller's transaction; one outcome per input."""
         timings = {} if timings is None else timings
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         locks.lock_for_placement(session, placement_keys(batch))
         outcomes: list[Outcome | None] = [None] * len(batch)
         fresh = self._drop_duplicates(session, batch, outcomes)
         if fresh:
             placement = _BatchPlacement(self, session, fresh)
             placement.look_up()
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             self._insert_articles(session, fresh, run_id)
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             placement.decide()
-            t3 = time.perf_counter()
+            t3 = time.process_time()
             placement.write()
-            t4 = time.perf_counter()
+            t4 = time.process_time()
             _add(timings, "candidates", t1 - t0)
             _add(timings, "place", t3 - t2)
             _add(timings, "write", (t2 - t1) + (t4 - t3))
             for article in fresh:
                 outcomes[article.index] = article.outcome
         else:
-            _add(timings, "candidates", time.perf_counter() - t0)
+            _add(timings, "candidates", time.process_time() - t0)
         return outcomes  # type: ignore[return-value]
 
     def _drop_duplicates(self, session: Session, batch: Sequence["Prepared"],

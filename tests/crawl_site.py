@@ -316,13 +316,14 @@ def write_config(path: Path, sources: list[dict]) -> Path:
 
 
 def main() -> None:
-    """Serve both fixture sites and write `fixture.toml` declaring them, for trying `archive crawl` by hand."""
+    """Serve both fixture sites and write a configuration declaring them (the path given, else
+    `fixture.toml`), for trying `archive crawl` by hand: `python -m tests.crawl_site [PATH]`."""
     import sys
 
     with FixtureServer() as news, FixtureServer("localhost") as reprints:
         stories = news_site(news)
         reprint_site(reprints, news, stories)
-        config = write_config(Path("fixture.toml"), [
+        config = write_config(Path(sys.argv[1] if len(sys.argv) > 1 else "fixture.toml"), [
             {"name": "fixture-news", "kind": "site", "urls": [news.url("/")], "articles": [r"/news/\d{4}/"]},
             {"name": "fixture-reprints", "kind": "site", "urls": [reprints.url("/")], "articles": ["/reprint/"]},
             {"name": "fixture-feed", "kind": "feed", "urls": [news.url("/rss.xml"), news.url("/atom.xml")]},

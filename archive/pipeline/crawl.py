@@ -99,7 +99,9 @@ class CrawlSession:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        batch = prepare_batch([item for item, _ in pending], self.ingestor.settings)
+        # With the boilerplate learned per source so far, exactly as a file ingest prepares its batches.
+        batch = prepare_batch([item for item, _ in pending], self.ingestor.settings,
+                              self.ingestor.boilerplate.snapshot())
         outcomes = self.ingestor.store(batch, self.summary)
         self._save_state([(record, outcome.article_id if outcome else None)
                           for (_, record), outcome in zip(pending, outcomes) if record and record.status])

@@ -64,3 +64,60 @@ def test_two_sqlite_processes_wait_for_each_other(sqlite_url, tmp_path):
     summaries = run_together(sqlite_url, inputs, tmp_path)
     assert runs.scalar(sqlite_url, "PRAGMA integrity_check") == "ok"
     assert_one_serial_run(sqlite_url, files, summaries)
+
+
+def test_a_deadlock_with_another_transaction_is_retried_not_surfaced(db_url, tmp_path, caplog):
+    """A real deadlock: another session holds the row lock of the copy cluster an ingest must
+    update, the ingest waits for it, then that session asks for a placement lock the ingest
+    holds. The server aborts the ingest's transaction (the first waiter finds the cycle); the
+    ingest runs the batch again and finishes as if nothing happened."""
+    import logging
+    import threading
+    import time
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from archive.api import Archive
+    from archive.config import load_settings
+    from archive.db import locks
+    from archive.pipeline.batch import prepare_batch
+    from archive.pipeline.loaders import load
+    from archive.pipeline.store import placement_keys
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("deadlocks between row and advisory locks are a PostgreSQL matter")
+    original, reprint = synth.write_files(tmp_path / "in", [0], reprints=1)
+    settings = load_settings({"ARCHIVE_DATABASE_URL": db_url})
+    with Archive(settings) as archive:
+        archive.ingest_paths([original])
+    held_by_ingest = locks.stripes(placement_keys(prepare_batch(list(load([reprint])), settings).items))[0]
+    side = create_engine(db_url, poolclass=NullPool)
+    caplog.set_level(logging.INFO, logger="archive.pipeline.ingest")
+    result: dict = {}
+
+    def ingest() -> None:
+        with Archive(settings) as arc:
+            result["summary"] = arc.ingest_paths([reprint])
+
+    with side.connect() as conn:
+        conn.execute(text("SELECT id FROM clusters FOR UPDATE"))  # every cluster row, in this transaction
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        deadline = time.monotonic() + 60
+        side_pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        while not runs.scalar(db_url, (  # a fresh session each time: activity is a snapshot per transaction
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                f"AND wait_event_type = 'Lock' AND pid <> {side_pid}")):
+            assert time.monotonic() < deadline, "the ingest never waited for the cluster rows"
+            time.sleep(0.05)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :stripe)"),
+                     {"ns": locks.LOCK_NAMESPACE, "stripe": held_by_ingest})
+        conn.commit()
+    side.dispose()
+    worker.join(timeout=120)
+    summary = result["summary"]
+    assert (summary.status, summary.copies, summary.new) == ("ok", 1, 0)
+    assert any("rolled back" in r.getMessage() and "deadlock" in r.getMessage() for r in caplog.records)
+    assert runs.partitions(db_url)["copy"] == runs.truth([original, reprint])
+    assert runs.check(db_url).ok

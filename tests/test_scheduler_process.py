@@ -307,3 +307,34 @@ def test_the_scheduler_outlives_dropped_database_connections(pg_arc, tmp_path, s
     assert scheduler.terminate() == 0
     assert sum(r.new for r in finished(pg_arc, "inbox")) == 5
     assert all(r.status in ("ok", "failed") for r in finished(pg_arc, "inbox"))
+
+
+def test_sigterm_during_a_scheduled_crawl_stops_it_cleanly(arc, tmp_path, schedulers, monkeypatch):
+    import threading
+
+    from tests.crawl_site import FixtureServer, news_site, write_config
+
+    with FixtureServer() as site:
+        stories = news_site(site)
+        gate = threading.Event()
+        site.pages[stories["liu"].path].gate = gate  # one page answers only when the gate opens
+        config = write_config(tmp_path / "archive.toml", [
+            {"name": "fixture-news", "kind": "site", "urls": [site.url("/")], "articles": [r"/news/\d{4}/"]}])
+        monkeypatch.setenv("ARCHIVE_CONFIG", str(config))
+        monkeypatch.delenv("ARCHIVE_REDIS_URL", raising=False)
+        Schedules(arc).add("news", "crawl", "fixture-news", every="1h", now=True)
+        scheduler = schedulers()
+        try:
+            wait_for("the crawl to reach the index", lambda: site.count("/"), [scheduler])
+            time.sleep(0.5)  # the index's links are being requested; one of them waits at the gate
+            scheduler.proc.send_signal(signal.SIGTERM)
+            wait_for("the scheduler to stop", lambda: "stopping" in scheduler.output())
+            time.sleep(1.0)  # the stop reaches the crawler before the gated answer does
+        finally:
+            gate.set()
+        assert scheduler.terminate() == 0
+
+    [run] = job_runs(arc, "news")  # the crawl's own row, named after the schedule: one row
+    assert run.kind == "crawl" and run.status == "interrupted" and run.finished_at is not None
+    assert run.args["schedule"] == "news"
+    assert count(arc, Article) == run.new

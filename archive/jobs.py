@@ -49,7 +49,7 @@ class JobSpec:
 
 
 class JobRunner:
-    """Runs jobs for one process. `stop()` makes runs in flight finish their current article and end,
+    """Runs jobs for one process. `stop()` makes runs in flight finish their current batch and end,
     stops crawl children the way Ctrl-C would, and refuses new runs."""
 
     def __init__(self, settings: Settings, lock_ttl: float = DEFAULT_TTL_SECONDS):

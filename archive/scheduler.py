@@ -99,8 +99,8 @@ class ArchiveScheduler(BackgroundScheduler):
             return None
         try:
             return super()._process_jobs()
-        except Exception:
-            log.exception("looking for due jobs failed; trying again in %ss", self.jobstore_retry_interval)
+        except Exception as exc:  # the database is briefly unreachable: look again at the next poll
+            log.error("looking for due jobs failed: %s", str(exc).splitlines()[0])
             return self.jobstore_retry_interval
 
 
@@ -292,7 +292,7 @@ def run_scheduler(archive: Archive, stop: threading.Event, poll: float = DEFAULT
         while not stop.wait(poll):
             scheduler.wakeup()
     finally:
-        log.info("stopping: runs in flight finish their current article; no new job starts")
+        log.info("stopping: runs in flight finish their current batch; no new job starts")
         scheduler.pause()
         runner.stop()
         scheduler.shutdown(wait=True)

@@ -48,7 +48,7 @@ def scheduler_run(poll: float, lock_ttl: float, threads: int) -> None:
     """Run the schedules in the foreground until SIGTERM or Ctrl-C.
 
     Each job's start, end and summary are logged. On SIGTERM or Ctrl-C the runs in flight finish
-    and commit their current article, no new job starts, and the command exits 0.
+    and commit their current batch of articles, no new job starts, and the command exits 0.
 
     \b
     Example:

@@ -2,7 +2,8 @@
 
 Nothing is re-read from raw documents: copy candidates come from the stored MinHash signatures
 (band keys recomputed from them), copies are verified on the shingles of the stored clean text,
-events use the stored term vectors. Articles are replayed in id order (the order they were
+events use the stored term vectors. Articles are streamed; the index it builds (article ids per
+band key and per term) and the originals' shingles stay in memory for the run. Articles are replayed in id order (the order they were
 archived) with the same rules as placement: a copy is verified against the original of its copy
 cluster (no chaining), a new text joins the event whose centroid it is closest to within the
 publication window. Manual decisions (`archive.curation`) are explicit constraints: a
@@ -19,10 +20,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from archive import curation
@@ -45,6 +46,7 @@ from archive.db.models import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+LOAD_CHUNK = 1000
 
 
 @dataclasses.dataclass
@@ -54,7 +56,8 @@ class _Item:
     text_hash: str
     signature: np.ndarray
     event_terms: dict[str, float]
-    clean_text: str
+    clean_text: str  # held only while this article is placed
+    language: str | None
 
     @property
     def when(self) -> dt.datetime:
@@ -112,18 +115,19 @@ def plan(session: Session, settings: Settings, copy_threshold: float | None = No
     if event_threshold is not None:  # one threshold for articles in every script
         changes["event_similarity"] = changes["event_similarity_cjk"] = event_threshold
     config = dataclasses.replace(settings.matching, **changes)
-    items = _load(session)
     links = curation.linked_pairs(session)
-    clusters = _Replay(items, settings, config, links, progress).run()
+    clusters = _Replay(session, settings, config, links, progress).run()
     return _compare(session, clusters, config)
 
 
 class _Replay:
-    """Placement replayed over every article, in memory."""
+    """Placement replayed over every article. Articles are streamed from the database; what stays
+    in memory is the index (ids per band key and term), each article's original-choosing facts,
+    and the shingles of the current originals only."""
 
-    def __init__(self, items: list[_Item], settings: Settings, config: matching.MatchingConfig,
+    def __init__(self, session: Session, settings: Settings, config: matching.MatchingConfig,
                  links: dict[str, dict[frozenset[int], str]], progress: ProgressCallback | None):
-        self.items, self.settings, self.config, self.progress = items, settings, config, progress
+        self.session, self.settings, self.config, self.progress = session, settings, config, progress
         self.links = links
         self.partners = {level: _partners(pairs) for level, pairs in links.items()}
         self.copy_of: dict[int, NewCluster] = {}
@@ -131,33 +135,47 @@ class _Replay:
         self.copy_postings: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.same_text: dict[str, list[int]] = defaultdict(list)
         self.event_postings: dict[int, list[int]] = defaultdict(list)
-        self.shingles: dict[int, np.ndarray] = {}
-        self.by_id = {i.id: i for i in items}
+        self.shingles: dict[int, np.ndarray] = {}  # originals' shingles only
+        self.candidates: dict[int, matching.Candidate] = {}
         self.clusters: list[NewCluster] = []
 
     def run(self) -> list[NewCluster]:
-        for n, item in enumerate(self.items, 1):
+        total = self.session.scalar(select(func.count()).select_from(Article)) or 0
+        for n, item in enumerate(_load(self.session), 1):
             self.place(item)
             if self.progress:
-                self.progress(n, len(self.items))
+                self.progress(n, total)
         return self.clusters
+
+    def _original_shingles(self, article_id: int) -> np.ndarray:
+        found = self.shingles.get(article_id)
+        if found is None:  # an earlier member elected original later: read its text again
+            text = bulk.clean_texts(self.session, [article_id]).get(article_id) or ""
+            found = self.shingles[article_id] = sketch.shingle_set(text, self.settings.sketch)
+        return found
 
     def place(self, item: _Item) -> None:
         shingles = sketch.shingle_set(item.clean_text, self.settings.sketch)
         copy_keys = sketch.band_keys(item.signature, self.settings.sketch.bands, level=0)
         event_keys = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
-        self.shingles[item.id] = shingles
+        self.candidates[item.id] = item.candidate
         copy = self._forced(item.id, COPY, self.copy_of) or self._find_copy(item, shingles, copy_keys)
         if copy:
             cluster, score, evidence = copy
             self._add(cluster, item, score, evidence)
+            previous = cluster.representative_id
             cluster.representative_id, cluster.original_reason = matching.choose_original(
-                [self.by_id[m].candidate for m in cluster.members])
+                [self.candidates[m] for m in cluster.members])
+            if cluster.representative_id != previous:
+                self.shingles.pop(previous, None)
+                if cluster.representative_id == item.id:
+                    self.shingles[item.id] = shingles
             event = cluster.event
             self._add(event, item, 1.0, {"via": "copy"})
         else:
             cluster = self._new(COPY, item)
             cluster.original_reason = "first of its text"
+            self.shingles[item.id] = shingles
             event_match = self._forced(item.id, EVENT, self.event_of) or self._find_event(item, copy_keys, event_keys)
             if event_match:
                 event, score, evidence = event_match
@@ -193,7 +211,7 @@ class _Replay:
         for cluster in dict.fromkeys(self.copy_of[i] for i in ids):
             if not self._allowed(item.id, cluster, COPY):
                 continue
-            ov = matching.overlap(shingles, self.shingles[cluster.representative_id])
+            ov = matching.overlap(shingles, self._original_shingles(cluster.representative_id))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > best[1]):
                 best = (cluster, matching.copy_score(ov), {**ov.as_dict(), "matched": cluster.representative_id})
         return best
@@ -215,7 +233,7 @@ class _Replay:
                                           cluster.last_published, window):
                 continue
             score = matching.event_match(item.event_terms, cluster.centroid, len(cluster.members), self.config,
-                                         language=detect_language(item.clean_text))
+                                         language=item.language or detect_language(item.clean_text))
             if score is not None and (best is None or score > best[1]):
                 best = (cluster, score, {"via": "terms"})
         return best
@@ -247,16 +265,19 @@ def _partners(pairs: dict[frozenset[int], str]) -> dict[str, dict[int, set[int]]
     return out
 
 
-def _load(session: Session) -> list[_Item]:
+def _load(session: Session) -> Iterator[_Item]:
+    """Every article in id order (the order they were archived), streamed in chunks."""
     rows = session.execute(
         select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
                Article.canonical_url, Article.url, Article.text_hash, Article.signature, Article.event_terms,
-               Article.clean_text)
+               Article.clean_text, Article.language)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(Article.id)
+        .execution_options(yield_per=LOAD_CHUNK)
     )
-    return [_Item(r[0], matching.Candidate(*r[:7]), r.text_hash, sketch.signature_from_bytes(r.signature),
-                  r.event_terms or {}, r.clean_text or "") for r in rows]
+    for r in rows:
+        yield _Item(r[0], matching.Candidate(*r[:7]), r.text_hash, sketch.signature_from_bytes(r.signature),
+                    r.event_terms or {}, r.clean_text or "", r.language)
 
 
 # -- comparing with what the database holds ------------------------------------------------------

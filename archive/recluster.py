@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 
@@ -47,6 +48,7 @@ from archive.db.models import (
 
 ProgressCallback = Callable[[int, int], None]
 LOAD_CHUNK = 1000
+SAME_TEXT_LIMIT = 5
 
 
 @dataclasses.dataclass
@@ -159,7 +161,7 @@ class _Replay:
         copy_keys = sketch.band_keys(item.signature, self.settings.sketch.bands, level=0)
         event_keys = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
         self.candidates[item.id] = item.candidate
-        copy = self._forced(item.id, COPY, self.copy_of) or self._find_copy(item, shingles, copy_keys)
+        copy = self._forced(item.id, COPY, self.copy_of) or self._find_copy(item, shingles, copy_keys, event_keys)
         if copy:
             cluster, score, evidence = copy
             self._add(cluster, item, score, evidence)
@@ -202,13 +204,29 @@ class _Replay:
         banned = self.partners.get(level, {}).get(curation.CANNOT_LINK, {}).get(article_id)
         return not banned or not banned.intersection(cluster.members)
 
-    def _find_copy(self, item: _Item, shingles: np.ndarray, keys):
+    # Candidates as placement (archive.pipeline.store) gathers them: the same text, the copy-LSH
+    # bands, and the best term matches (a padded reprint); events from the terms, then the bands.
+
+    def _band_hits(self, keys) -> Counter:
         hits: Counter[int] = Counter()
         for key in keys:
             hits.update(self.copy_postings.get(key, ()))
-        ids = self.same_text.get(item.text_hash, [])[:5] + [i for i, _ in hits.most_common(self.config.max_candidates)]
+        return hits
+
+    def _term_hits(self, event_keys) -> Counter:
+        hits: Counter[int] = Counter()
+        cap = self.settings.event_sketch.bucket_limit
+        for key in event_keys:
+            hits.update(self.event_postings.get(key, [])[-cap:])  # each term's newest postings
+        return hits
+
+    def _find_copy(self, item: _Item, shingles: np.ndarray, keys, event_keys):
+        ids = (list(reversed(self.same_text.get(item.text_hash, [])))[:SAME_TEXT_LIMIT]
+               + _top(self._band_hits(keys), self.config.max_candidates)
+               + _top(self._term_hits(event_keys), self.config.copy_term_candidates))
         best = None
-        for cluster in dict.fromkeys(self.copy_of[i] for i in ids):
+        clusters = list(dict.fromkeys(self.copy_of[i] for i in ids))[: self.config.max_candidates]
+        for cluster in clusters:
             if not self._allowed(item.id, cluster, COPY):
                 continue
             ov = matching.overlap(shingles, self._original_shingles(cluster.representative_id))
@@ -219,14 +237,11 @@ class _Replay:
     def _find_event(self, item: _Item, copy_keys, event_keys):
         if not item.event_terms:
             return None
-        hits: Counter[int] = Counter()
-        for key in event_keys:
-            hits.update(self.event_postings.get(key, ()))
-        for key in copy_keys:
-            hits.update(self.copy_postings.get(key, ()))
+        ids = (_top(self._term_hits(event_keys), self.config.max_candidates)
+               + _top(self._band_hits(copy_keys), self.config.max_candidates - 1))
         best = None
         window = self.config.event_window_days
-        for cluster in dict.fromkeys(self.event_of[i] for i, _ in hits.most_common(self.config.max_candidates)):
+        for cluster in dict.fromkeys(self.event_of[i] for i in ids):
             if not self._allowed(item.id, cluster, EVENT):
                 continue
             if not matching.within_window(item.candidate.published_at, cluster.first_published,
@@ -254,6 +269,11 @@ class _Replay:
             cluster.last_published = max(filter(None, [cluster.last_published, published]))
         if cluster.kind == EVENT:
             cluster.centroid = curation.centroid_sum([cluster.centroid, item.event_terms])
+
+
+def _top(hits: Counter, limit: int) -> list[int]:
+    """The `limit` ids with the most hits, ties to the newest (highest id), as placement ranks them."""
+    return [i for i, n in heapq.nsmallest(limit, hits.items(), key=lambda kv: (-kv[1], -kv[0])) if n > 0]
 
 
 def _partners(pairs: dict[frozenset[int], str]) -> dict[str, dict[int, set[int]]]:

@@ -20,7 +20,9 @@ from tests.conftest import PG_ADMIN_URL
 
 @pytest.fixture
 def files(tmp_path):
-    return synth.write_files(tmp_path / "in", range(30), reprints=2)
+    # Large enough that the ingest is still running when the fault lands, on an idle machine too
+    # (about 200 articles/s there): the fault comes within the first third of the input.
+    return synth.write_files(tmp_path / "in", range(120), reprints=2)
 
 
 def wait_for_articles(url: str, proc, at_least: int, timeout: float = 120) -> int:
@@ -47,10 +49,10 @@ def test_sigkill_at_a_random_point_then_rerun_equals_one_run(db_url, files, tmp_
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
-    kill_after = rng.randint(5, len(files) - 20)
+    kill_after = rng.randint(5, len(files) // 3)
     proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "killed")
     wait_for_articles(db_url, proc, kill_after)
-    time.sleep(rng.random() * 0.2)
+    time.sleep(rng.random() * 0.1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     stored = runs.scalar(db_url, "SELECT count(*) FROM articles")

@@ -97,6 +97,31 @@ def is_copy(ov: Overlap, config: MatchingConfig) -> bool:
     return shorter >= config.min_containment_shingles and ov.containment >= config.copy_containment
 
 
+def may_be_copy(sig_a: np.ndarray, size_a: int, sig_b: np.ndarray, size_b: int, config: MatchingConfig,
+                z: float = 3.0) -> bool:
+    """Whether two texts' MinHash signatures leave room for a copy; only then is the exact overlap
+    worth computing (it needs both shingle sets, one of them rebuilt from stored text).
+
+    The share of equal signature values estimates the Jaccard; its Wilson upper bound at `z`
+    standard errors (3: wrong about one pair in a thousand that is exactly at the threshold) is
+    compared with `copy_jaccard`, and, turned into the largest intersection it allows, with
+    `copy_containment` of the shorter text (a padded reprint: low Jaccard, high containment).
+    """
+    k = len(sig_a)
+    if k == 0 or k != len(sig_b):
+        return True
+    p = float(np.count_nonzero(sig_a == sig_b)) / k
+    spread = z * np.sqrt(p * (1.0 - p) / k + z * z / (4.0 * k * k))
+    upper = min(1.0, (p + z * z / (2.0 * k) + spread) / (1.0 + z * z / k))
+    if upper >= config.copy_jaccard:
+        return True
+    shorter = min(size_a, size_b)
+    if shorter < config.min_containment_shingles or shorter == 0:
+        return False
+    largest_intersection = upper / (1.0 + upper) * (size_a + size_b)
+    return largest_intersection / shorter >= config.copy_containment
+
+
 def copy_score(ov: Overlap) -> float:
     """One figure to rank copy matches: the larger of Jaccard and containment of the shorter."""
     return max(ov.jaccard, ov.containment)

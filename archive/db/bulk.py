@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -71,6 +71,18 @@ def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dic
     return out
 
 
+def _driver_rows(session: Session, sql: str, params: list) -> list[tuple]:
+    """Rows of `sql` (with `?` placeholders) run on the DBAPI connection directly.
+
+    The postings reads bind thousands of values per statement; SQLAlchemy would build (and cache
+    key) a bound-parameter object for each, which cost more than the query itself.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return connection.exec_driver_sql(sql, tuple(params)).fetchall()
+
+
 def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small).
 
@@ -79,17 +91,11 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
     """
     out: dict[tuple[int, int], list[int]] = {}
     for part in chunks(sorted(set(keys)), CHUNK // 2):
-        params: dict[str, Any] = {"level": level}
-        values = []
-        for i, (band, key) in enumerate(part):
-            params[f"b{i}"], params[f"k{i}"] = band, key
-            values.append(f"(:b{i}, :k{i})")
-        rows = session.execute(text(
-            f"WITH wanted(band, key) AS (VALUES {', '.join(values)}) "
-            "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
-            "ON band_keys.level = :level AND band_keys.band = wanted.band AND band_keys.key = wanted.key"
-        ), params)
-        for band, key, article_id in rows:
+        params: list[int] = [v for pair in part for v in pair]
+        sql = (f"WITH wanted(band, key) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) "
+               "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
+               "ON band_keys.level = ? AND band_keys.band = wanted.band AND band_keys.key = wanted.key")
+        for band, key, article_id in _driver_rows(session, sql, params + [level]):
             out.setdefault((band, key), []).append(article_id)
     return out
 
@@ -99,15 +105,14 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
     out: dict[int, list[int]] = {}
     distinct = sorted(set(keys))
     for part in chunks(distinct, _UNION_CHUNK):
-        params: dict[str, Any] = {"level": level, "band": band, "cap": cap}
-        selects = []
+        selects, params = [], []
         for i, key in enumerate(part):
-            params[f"k{i}"] = key
             selects.append(
-                f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = :level AND band = :band "
-                f"AND key = :k{i} ORDER BY article_id DESC LIMIT :cap) AS s{i}"
+                f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
+                f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
             )
-        for key, article_id in session.execute(text(" UNION ALL ".join(selects)), params):
+            params += [level, band, key, cap]
+        for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
             out.setdefault(key, []).append(article_id)
     for ids in out.values():
         ids.sort(reverse=True)
@@ -151,6 +156,15 @@ def clean_texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for part in chunks(sorted(set(article_ids))):
         out.update(session.execute(select(Article.id, Article.clean_text).where(Article.id.in_(part))).all())
+    return out
+
+
+def sketches(session: Session, article_ids: Iterable[int]) -> dict[int, tuple[bytes, int]]:
+    """article id -> (MinHash signature bytes, distinct shingle count)."""
+    out: dict[int, tuple[bytes, int]] = {}
+    for part in chunks(sorted(set(article_ids))):
+        rows = session.execute(select(Article.id, Article.signature, Article.shingle_count).where(Article.id.in_(part)))
+        out.update((article_id, (signature, count)) for article_id, signature, count in rows)
     return out
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
+import operator
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
 
 _SHINGLE_CACHE = 4096
+_SKETCH_CACHE = 65536  # signatures are 512 bytes: the originals of the recent weeks' copy clusters
 _SAME_TEXT_LIMIT = 5
 
 
@@ -165,12 +167,18 @@ class Placer:
         self.settings = settings
         self.config = settings.matching
         self._shingles: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._sketches: OrderedDict[int, tuple[np.ndarray, int]] = OrderedDict()
         self._sources: dict[str, int] = {}
 
     def _remember_shingles(self, article_id: int, shingles: np.ndarray) -> None:
         self._shingles[article_id] = shingles
         if len(self._shingles) > _SHINGLE_CACHE:
             self._shingles.popitem(last=False)
+
+    def _remember_sketch(self, article_id: int, signature: np.ndarray, shingle_count: int) -> None:
+        self._sketches[article_id] = (signature, shingle_count)
+        if len(self._sketches) > _SKETCH_CACHE:
+            self._sketches.popitem(last=False)
 
     def place_batch(self, session: Session, batch: Sequence["Prepared"], run_id: int | None,
                     timings: dict[str, float] | None = None) -> list[Outcome]:
@@ -300,7 +308,7 @@ class _BatchPlacement:
         self._load_memberships(likely)
         copies = [c for c in self.clusters.values() if c.kind == COPY]
         self._load_clusters({c.event_id for c in copies if c.event_id})
-        self._load_texts({c.representative_id for c in copies})
+        self._load_sketches({c.representative_id for c in copies})
 
     def _load_memberships(self, article_ids) -> None:
         missing = [i for i in article_ids if i not in self.member_of]
@@ -324,6 +332,20 @@ class _BatchPlacement:
         missing = [i for i in article_ids if i is not None and i not in cache]
         for article_id, text in bulk.clean_texts(self.session, missing).items():
             self.placer._remember_shingles(article_id, sketch.shingle_set(text or "", self.placer.settings.sketch))
+
+    def _load_sketches(self, article_ids) -> None:
+        cache = self.placer._sketches
+        missing = [i for i in article_ids if i is not None and i not in cache]
+        for article_id, (signature, count) in bulk.sketches(self.session, missing).items():
+            self.placer._remember_sketch(article_id, sketch.signature_from_bytes(signature), count or 0)
+
+    def _sketch_of(self, article_id: int) -> tuple[np.ndarray, int]:
+        cached = self.placer._sketches.get(article_id)
+        if cached is None:
+            self._load_sketches([article_id])
+            cached = self.placer._sketches[article_id]
+        self.placer._sketches.move_to_end(article_id)
+        return cached
 
     def _shingles_of(self, article_id: int) -> np.ndarray:
         cached = self.placer._shingles.get(article_id)
@@ -426,6 +448,7 @@ class _BatchPlacement:
             self.batch_event_postings.setdefault(key, []).append(a.id)
         self.member_of[a.id] = {COPY: a.copy_cluster, EVENT: a.event_cluster}
         self.placer._remember_shingles(a.id, a.fp.shingles)
+        self.placer._remember_sketch(a.id, a.fp.signature, int(a.fp.shingles.size))
 
     def _find_copy(self, a: _Article) -> tuple[_Cluster, int, matching.Overlap] | None:
         """(copy cluster, matched original, overlap) of the best verified copy match, or None."""
@@ -435,6 +458,9 @@ class _BatchPlacement:
         for cluster in clusters[: self.config.max_candidates]:
             rep = cluster.representative_id
             if rep is None:
+                continue
+            rep_signature, rep_size = self._sketch_of(rep)
+            if not matching.may_be_copy(a.fp.signature, a.fp.shingles.size, rep_signature, rep_size, self.config):
                 continue
             ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):
@@ -560,7 +586,10 @@ class _BatchPlacement:
 
 def _top(hits: Counter, limit: int) -> list[int]:
     """The `limit` ids with the most hits, ties to the newest (the highest id), whatever the order counted."""
-    return [i for i, n in heapq.nsmallest(limit, hits.items(), key=lambda kv: (-kv[1], -kv[0])) if n > 0]
+    return [i for i, n in heapq.nlargest(limit, hits.items(), key=_HITS_THEN_ID) if n > 0]
+
+
+_HITS_THEN_ID = operator.itemgetter(1, 0)
 
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:

@@ -190,3 +190,34 @@ def test_workers_build_the_same_archive(sqlite_url, tmp_path):
             results.append((partition(archive), summary.new, summary.copies))
             assert {"read", "extract", "fingerprint", "candidates", "place", "write"} <= set(summary.timings)
     assert results[0] == results[1]
+
+
+def test_fmix32_equals_datasketch():
+    from datasketch.minhash import _fmix
+
+    values = np.random.default_rng(5).integers(0, 2**32, size=10_000, dtype=np.uint32)
+    assert np.array_equal(sketch._fmix32(values), _fmix(values, 32))
+
+
+WORKER_SCRIPT = """
+import pickle, sys
+from archive.pipeline.batch import prepare_batch
+from archive.pipeline.extract import Document
+settings = pickle.loads(sys.stdin.buffer.read())
+doc = Document(content="东莞与香港的产业合作交流会在香港举行。".encode(), location="a.txt", kind="text")
+result = prepare_batch([doc], settings).items[0]
+print(len(result.fp.copy_keys), "datasketch" in sys.modules, "scipy" in sys.modules)
+"""
+
+
+def test_workers_prepare_without_importing_datasketch(tmp_path):
+    """A preparing process gets the permutations with its settings: no datasketch, no SciPy (60 MB each)."""
+    import pickle
+    import subprocess
+    import sys
+
+    settings = load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"})
+    settings.sketch.resolve()
+    out = subprocess.run([sys.executable, "-c", WORKER_SCRIPT], input=pickle.dumps(settings),
+                         capture_output=True, check=True).stdout.decode().split()
+    assert out == [str(settings.sketch.bands[0]), "False", "False"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
 
 from archive.core import events, sketch
 from archive.core.normalize import _CJK_RE, cjk_share, fold
@@ -49,3 +50,22 @@ def test_long_text_signature_in_chunks_equals_datasketch():
     assert np.array_equal(batch[0], sketch.signature(hashes, cfg))
     assert np.array_equal(batch[1], sketch.signature(np.array([], dtype=np.uint32), cfg))
     assert np.array_equal(batch[2], sketch.signature(short, cfg))
+
+
+def test_compact_frequency_tables_equal_wordfreq():
+    """English against wordfreq's own lookup (numbers included); Chinese against its list (its
+    lookup would need Python jieba, which the archive does not install)."""
+    import math
+
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from archive.core import frequencies
+
+    english = ["the", "harbour", "pirates", "kelmorvin", "2024", "33", "184", "1.5", "covid19", "x"]
+    assert frequencies.ZipfTable("en").zipf(english) == pytest.approx(
+        [zipf_frequency(w, "en") for w in english], abs=0.011)
+    chinese = ["东莞", "交流会", "合作", "的", "刘光滨"]
+    listed = get_frequency_dict("zh")
+    expected = [math.log10(listed[w]) + 9 if w in listed else 0.0 for w in chinese]
+    assert frequencies.ZipfTable("zh").zipf(chinese) == pytest.approx(expected, abs=0.011)
+    assert expected[-1] == 0.0 and min(expected[:-1]) > 3

@@ -17,14 +17,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import logging
 import math
 import re
 from collections import Counter
 
 import xxhash
 
-from archive.core.normalize import fold, is_cjk, tokens
+from archive.core import frequencies
+from archive.core.normalize import fold, is_cjk, tokens_of_folded
 
 _NAME_RE = re.compile(r"\b[A-Z][a-z]+\b")
 _MAX_ZIPF = 9.0
@@ -49,23 +49,25 @@ class EventConfig:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def idf(term: str, lang: str) -> float:
-    """Static inverse document frequency in log10 units: 9 - zipf frequency (unknown words: 9).
+def idf_many(words: list[str], lang: str) -> list[float]:
+    """Static inverse document frequencies in log10 units: 9 - zipf frequency (unknown words: 9).
 
-    Terms of Chinese text are looked up in wordfreq's Chinese list directly (unknown Chinese words,
-    mostly names, weigh the most; other unknown words are weighed as English).
+    In Chinese text, words absent from the Chinese list that are not Chinese (Latin words) are
+    looked up in the English one; unknown Chinese words (mostly names) weigh the most.
     """
-    if lang == "zh":
-        logp = _zh_log_frequencies().get(term)
-        if logp is not None:
-            return -logp  # 9 - zipf, zipf being log10 of the frequency per billion words
-        if _HAN_RUN_RE.search(term):
-            return _MAX_ZIPF
-        lang = "en"
-    from wordfreq import zipf_frequency
+    if lang != "zh":
+        return [_MAX_ZIPF - z for z in frequencies.table("en").zipf(words)]
+    zipfs = frequencies.table("zh").zipf(words)
+    latin = [i for i, (w, z) in enumerate(zip(words, zipfs))
+             if z == frequencies.UNKNOWN_ZIPF and not _HAN_RUN_RE.search(w)]
+    if latin:
+        for i, z in zip(latin, frequencies.table("en").zipf([words[i] for i in latin])):
+            zipfs[i] = z
+    return [_MAX_ZIPF - z for z in zipfs]
 
-    return _MAX_ZIPF - zipf_frequency(term, lang, wordlist="best")
+
+def idf(word: str, lang: str) -> float:
+    return idf_many([word], lang)[0]
 
 
 @functools.cache
@@ -75,7 +77,7 @@ def _snowball():
     return snowballstemmer.stemmer("english")
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 15)
 def stem(word: str) -> str:
     """The Snowball stem of a folded non-CJK word (CJK words are returned as they are)."""
     return _snowball().stemWord(word) if word.isascii() and word.isalpha() else word
@@ -83,17 +85,6 @@ def stem(word: str) -> str:
 
 _HAN_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD_RE = re.compile(r"\w", re.UNICODE)
-
-
-@functools.cache
-def _zh_log_frequencies() -> dict[str, float]:
-    """Words of two or more characters of wordfreq's Chinese list -> log10 of their frequency
-    (read once as a dict: wordfreq's own lookup would segment each word again, with jieba)."""
-    from wordfreq import get_frequency_dict
-
-    return {word: round(math.log10(freq), 3)
-            for word, freq in get_frequency_dict("zh", wordlist="best").items()
-            if len(word) >= 2 and freq > 0}
 
 
 @functools.cache
@@ -108,15 +99,16 @@ def _segmenter():
 
 def _cjk_terms(folded: str) -> list[str]:
     """The words of two or more characters that jieba's accurate mode (HMM on) makes of a text."""
-    return [w for w in _segmenter().cut(folded) if len(w) >= 2 and _WORD_RE.search(w)]
+    return [w for w in _segmenter().cut(folded) if len(w) >= 2 and (w.isalnum() or _WORD_RE.search(w))]
 
 
-def terms(text: str) -> list[str]:
-    """Content words of a text, folded (NFKC, case, traditional to simplified)."""
-    folded = fold(text)
-    if is_cjk(folded):
+def terms(text: str, folded: str | None = None, cjk: bool | None = None) -> list[str]:
+    """Content words of a text, folded (NFKC, case, traditional to simplified); `folded` and `cjk`
+    are `fold(text)` and `is_cjk(text)` when the caller has them already."""
+    folded = fold(text) if folded is None else folded
+    if is_cjk(folded) if cjk is None else cjk:
         return _cjk_terms(folded)
-    return [t for t in tokens(folded) if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
+    return [t for t in tokens_of_folded(folded) if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
 
 
 def names(text: str) -> set[str]:
@@ -129,16 +121,18 @@ def names(text: str) -> set[str]:
     return found
 
 
-def term_vector(title: str | None, text: str, config: EventConfig) -> dict[str, float]:
-    """The top salient terms with L2-normalised tf-idf weights (stems for non-CJK text)."""
-    lang = "zh" if is_cjk(text) else "en"
-    counts = Counter(terms(text))
+def term_vector(title: str | None, text: str, config: EventConfig, folded: str | None = None,
+                cjk: bool | None = None) -> dict[str, float]:
+    """The top salient terms with L2-normalised tf-idf weights (stems for non-CJK text); `folded`
+    and `cjk` as for `terms`."""
+    cjk = is_cjk(text) if cjk is None else cjk
+    lang = "zh" if cjk else "en"
+    counts = Counter(terms(text, folded, cjk))
     for t in terms(title or ""):
         counts[t] += config.title_weight
     named = names(text) if lang != "zh" else set()
     weights: dict[str, float] = {}
-    for term, tf in counts.items():
-        w_idf = idf(term, lang)
+    for (term, tf), w_idf in zip(counts.items(), idf_many(list(counts), lang)):
         if _MAX_ZIPF - w_idf >= _COMMON_ZIPF:
             continue
         weight = (1.0 + math.log(tf)) * w_idf

@@ -53,6 +53,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(fold(text))
 
 
+def tokens_of_folded(folded: str) -> list[str]:
+    """`tokens` of a text already folded (`fold`), for callers that need the folded text too."""
+    return _TOKEN_RE.findall(folded)
+
+
 def canonical_text(text: str) -> str:
     """The folded tokens joined by single spaces: the input of the exact-duplicate hash."""
     return " ".join(tokens(text))
@@ -71,18 +76,21 @@ def is_cjk(text: str, threshold: float = 0.3) -> bool:
     return cjk_share(text) >= threshold
 
 
-def detect_language(text: str) -> str:
+def detect_language(text: str, cjk: bool | None = None) -> str:
     """A coarse language tag from the script: zh, ja, ko, or und-Latn/und for other scripts.
 
     Script is what decides how the archive shingles a text; naming a Latin-script language would
     need a statistical model, which the archive does not need for matching, so it says `und-Latn`.
+    `cjk`, when the caller knows it, is `is_cjk(text)` (used for texts within the sample's length).
     """
     sample = text[:4000]
+    if cjk is None or len(text) > len(sample):
+        cjk = is_cjk(sample)
     if _KANA_RE.search(sample):
         return "ja"
     if _HANGUL_RE.search(sample) and len(_HANGUL_RE.findall(sample)) > len(_CJK_RE.findall(sample)) / 3:
         return "ko"
-    if is_cjk(sample):
+    if cjk:
         return "zh"
     if any(unicodedata.name(c, "").startswith("LATIN") for c in sample if c.isalpha()):
         return "und-Latn"

@@ -19,8 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import xxhash
-from datasketch import MinHash, MinHashLSH
-from datasketch.minhash import _fmix
+
 
 from archive.core.normalize import is_cjk, tokens
 
@@ -63,15 +62,25 @@ class SketchConfig:
     @functools.cached_property
     def bands(self) -> tuple[int, int]:
         """(b, r) chosen by datasketch for the LSH threshold and num_perm."""
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
         return lsh.b, lsh.r
 
     @functools.cached_property
     def permutations(self) -> np.ndarray:
+        from datasketch import MinHash
+
         return MinHash(num_perm=self.num_perm, seed=self.seed, scheme=self.scheme).permutations
 
+    def resolve(self) -> "SketchConfig":
+        """Compute `bands` and `permutations` now: a copy pickled afterwards (to a worker process)
+        carries them, so the worker never imports datasketch and the SciPy it loads (60 MB)."""
+        _ = self.bands, self.permutations
+        return self
 
-@functools.lru_cache(maxsize=1 << 18)
+
+@functools.lru_cache(maxsize=1 << 16)  # CJK characters and the common words: a few MB
 def _token_hash(token: str) -> int:
     return xxhash.xxh32_intdigest(token.encode("utf-8"))
 
@@ -79,6 +88,17 @@ def _token_hash(token: str) -> int:
 def token_hashes(toks: Sequence[str]) -> np.ndarray:
     """xxh32 of each token, as uint32."""
     return np.fromiter((_token_hash(t) for t in toks), dtype=np.uint32, count=len(toks))
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, as datasketch's `affine32` scheme applies it to each hash
+    before the permutations (`datasketch.minhash._fmix(values, 32)`; tests check they agree)."""
+    with np.errstate(over="ignore"):
+        values = values ^ (values >> np.uint32(16))
+        values = values * np.uint32(0x85EBCA6B)
+        values = values ^ (values >> np.uint32(13))
+        values = values * np.uint32(0xC2B2AE35)
+        return values ^ (values >> np.uint32(16))
 
 
 def shingle_hashes_from_tokens(toks: Sequence[str], n: int) -> np.ndarray:
@@ -115,6 +135,8 @@ def _identity(value):
 
 def signature(hashes: np.ndarray, config: SketchConfig) -> np.ndarray:
     """MinHash hash values of one shingle-hash array through datasketch."""
+    from datasketch import MinHash
+
     mh = MinHash(
         num_perm=config.num_perm,
         seed=config.seed,
@@ -139,7 +161,7 @@ def signatures_batch(hash_arrays: Sequence[np.ndarray], config: SketchConfig) ->
     with np.errstate(over="ignore"):
         for row, hashes in enumerate(hash_arrays):
             for start in range(0, hashes.size, _CHUNK_ROWS):
-                mixed = _fmix(hashes[start:start + _CHUNK_ROWS].astype(np.uint32, copy=False), 32)
+                mixed = _fmix32(hashes[start:start + _CHUNK_ROWS].astype(np.uint32, copy=False))
                 permuted = np.multiply.outer(mixed, a)
                 permuted += b
                 np.minimum(result[row], permuted.min(axis=0), out=result[row])

@@ -151,6 +151,7 @@ class PreparePool:
     def __init__(self, settings: Settings, workers: int):
         if workers < 1:
             raise ValueError("workers must be at least 1")
+        settings.sketch.resolve()  # workers get the permutations pickled, not datasketch imported
         self.settings = settings
         self.workers = workers
         self._executor = ProcessPoolExecutor(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from archive.core import events, sketch
-from archive.core.normalize import canonical_text, detect_language, tokens
+from archive.core.normalize import canonical_text, detect_language, fold, is_cjk, tokens_of_folded
 from archive.pipeline.extract import Extracted
 
 
@@ -37,16 +37,20 @@ def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConf
                       event_cfg: events.EventConfig) -> list[Fingerprint]:
     """Fingerprints of many articles, signatures computed for the whole batch at once."""
     texts = [a.text for a in articles]
-    token_lists = [tokens(text) for text in texts]  # once: for the shingles and the exact hash
-    shingle_arrays = [sketch.shingle_hashes_from_tokens(toks, sketch.ngram_size(text, copy_cfg))
-                      for text, toks in zip(texts, token_lists)]
+    # Script, folded text and tokens once per text: shingles, exact hash, terms and language use them.
+    scripts = [is_cjk(text) for text in texts]
+    folded = [fold(text) for text in texts]
+    token_lists = [tokens_of_folded(f) for f in folded]
+    shingle_arrays = [sketch.shingle_hashes_from_tokens(toks, copy_cfg.cjk_ngram if cjk else copy_cfg.word_ngram)
+                      for cjk, toks in zip(scripts, token_lists)]
     signatures = sketch.signatures_batch(shingle_arrays, copy_cfg)
     out = []
-    for article, text, toks, shingles, signature in zip(articles, texts, token_lists, shingle_arrays, signatures):
-        vector = events.term_vector(article.title, text, event_cfg)
+    for article, text, cjk, fold_, toks, shingles, signature in zip(
+            articles, texts, scripts, folded, token_lists, shingle_arrays, signatures):
+        vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk)
         out.append(Fingerprint(
             text_hash=hashlib.sha256(" ".join(toks).encode("utf-8")).hexdigest(),  # = text_hash(text)
-            language=detect_language(text),
+            language=detect_language(text, cjk),
             shingles=np.unique(shingles),
             signature=signature,
             event_terms=vector,

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
 
 _SHINGLE_CACHE = 4096
-_SKETCH_CACHE = 65536  # signatures are 512 bytes: the originals of the recent weeks' copy clusters
+_SKETCH_CACHE = 16384  # 512-byte signatures of recent copy clusters' originals: about 12 MB
 _SAME_TEXT_LIMIT = 5
 
 

@@ -60,29 +60,51 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
     settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size)
     archive = Archive(settings)
     archive.upgrade()
-    marks: list[tuple[int, float]] = [(0, time.perf_counter())]
+    marks: list[tuple[int, float, float]] = [(0, time.perf_counter(), _tree_cpu())]
 
     def progress(summary, _item) -> None:
         if summary.read % WINDOW == 0:
-            marks.append((summary.read, time.perf_counter()))
-            rate = WINDOW / (marks[-1][1] - marks[-2][1])
-            print(f"  ... {summary.read:,} read, {rate:.0f}/s over the last {WINDOW:,}", file=sys.stderr, flush=True)
+            marks.append((summary.read, time.perf_counter(), _tree_cpu()))
+            (_, t0, c0), (_, t1, c1) = marks[-2:]
+            print(f"  ... {summary.read:,} read, {WINDOW / (t1 - t0):.0f}/s and {1000 * (c1 - c0) / WINDOW:.2f} CPU ms "
+                  f"per article over the last {WINDOW:,}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
     summary = archive.ingest_paths([corpus], progress=progress, workers=workers)
     seconds = time.perf_counter() - start
-    marks.append((summary.read, time.perf_counter()))
-    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1])) for a, b in zip(marks, marks[1:]) if b[0] > a[0]]
+    marks.append((summary.read, time.perf_counter(), _tree_cpu()))
+    # (articles read at the window's end, articles/s, CPU ms per article of this process and its workers)
+    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1]), 1000 * (b[2] - a[2]) / (b[0] - a[0]))
+               for a, b in zip(marks, marks[1:]) if b[0] > a[0]]
     result = {
         "read": summary.read, "new": summary.new, "copies": summary.copies, "duplicates": summary.duplicates,
         "rejected": summary.rejected, "seconds": seconds, "rate": summary.read / seconds,
         "first_window_rate": windows[0][1] if windows else None,
         "last_window_rate": windows[-1][1] if windows else None,
+        "first_window_cpu_ms": windows[0][2] if windows else None,
+        "last_window_cpu_ms": windows[-1][2] if windows else None,
         "windows": windows, "timings": summary.timings,
     }
     result["similar"] = similar_latency(archive, corpus)
     archive.close()
     return result
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process and its live worker processes: the cost of a window of the
+    run, which, unlike its rate, other work on the machine does not change much."""
+    import multiprocessing
+
+    total = time.process_time()
+    ticks = os.sysconf("SC_CLK_TCK")
+    for child in multiprocessing.active_children():
+        try:
+            with open(f"/proc/{child.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def similar_latency(archive, corpus: Path) -> dict:
@@ -261,6 +283,11 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     return out
 
 
+def _cost_ratio(r: dict) -> str:
+    first, last = r.get("first_window_cpu_ms"), r.get("last_window_cpu_ms")
+    return f"{last / first:.2f}" if first and last else "n/a"
+
+
 def report_run(label: str, r: dict) -> None:
     n = r["read"]
     stages = "  ".join(f"{k} {1000 * r['timings'].get(k, 0.0) / n:.2f}" for k in
@@ -271,7 +298,9 @@ def report_run(label: str, r: dict) -> None:
     print(f"{label}: {r['rate']:.0f} articles/s end to end ({n:,} in {r['seconds']:.0f} s, "
           f"{1000 * r['cpu_seconds'] / n:.1f} CPU ms per article, all processes; "
           f"new {r['new']:,}, copies {r['copies']:,}, duplicates {r['duplicates']:,}, rejected {r['rejected']:,})\n"
-          f"  first {WINDOW:,}: {r['first_window_rate'] or 0:.0f}/s, last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s\n"
+          f"  first {WINDOW:,}: {r['first_window_rate'] or 0:.0f}/s, {r.get('first_window_cpu_ms') or 0:.2f} CPU ms "
+          f"per article; last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s, {r.get('last_window_cpu_ms') or 0:.2f} "
+          f"CPU ms per article (ratio of costs {_cost_ratio(r)})\n"
           f"  CPU ms per article and stage: {stages}\n"
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
 

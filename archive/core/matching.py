@@ -28,6 +28,11 @@ class MatchingConfig:
         normalised centroid at or above which it joins.
     copy_term_candidates: besides LSH candidates, the articles sharing most salient terms with
         a new one that are verified as copies (a padded reprint's Jaccard is too low for LSH).
+    max_candidates: the copy candidates verified, and the articles sharing most event terms
+        looked at, per article.
+    max_event_candidates: the events (of those articles, most shared terms first) an article is
+        scored against; each costs a centroid read and a cosine, and the right event is nearly
+        always among the first few.
     source_boilerplate_articles: an edge sentence of an article (first three, last five lines)
         seen in this many earlier articles of its source is that source's boilerplate and is
         removed from its later articles (0: no learning).
@@ -44,6 +49,7 @@ class MatchingConfig:
     short_terms: int = 12
     event_window_days: float = 4.0
     max_candidates: int = 50
+    max_event_candidates: int = 10
     copy_term_candidates: int = 5
     source_boilerplate_articles: int = 5
 
@@ -53,6 +59,8 @@ class MatchingConfig:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {value}")
+        if self.max_candidates < 1 or self.max_event_candidates < 1:
+            raise ValueError("max_candidates and max_event_candidates must be at least 1")
         if self.event_window_days < 0:
             raise ValueError("event_window_days must not be negative")
 

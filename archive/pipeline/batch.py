@@ -36,6 +36,8 @@ class Prepared:
     extracted: Extracted
     fp: Fingerprint
     sha256: str
+    source: str | None = None  # the source name boilerplate is learned under
+    edge_phrases: dict[int, str] = dataclasses.field(default_factory=dict)  # see archive.core.boilerplate
 
 
 Item = Document | Rejection
@@ -82,8 +84,14 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
         fps = fingerprint_batch([ex for _, _, ex in ready], settings.sketch, settings.event_sketch)
     except (ValueError, TypeError, RecursionError, MemoryError):
         fps = [_fingerprint_alone(doc, ex, settings) for _, doc, ex in ready]  # find the one that fails
+    learning = settings.matching.source_boilerplate_articles > 0
     for (index, doc, ex), fp in zip(ready, fps):
-        results[index] = fp if isinstance(fp, Rejection) else Prepared(doc, ex, fp, doc.sha256)
+        if isinstance(fp, Rejection):
+            results[index] = fp
+            continue
+        source = extraction.source_name(doc, ex)
+        edges = boilerplate.edge_phrases(ex.lines) if learning and source else {}
+        results[index] = Prepared(doc, ex, fp, doc.sha256, source, edges)
     t2 = time.process_time()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
 

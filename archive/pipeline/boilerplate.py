@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import boilerplate
 from archive.db import phrases
 from archive.pipeline.batch import Learned, Prepared
-from archive.pipeline.extract import source_name
 
 
 class SourceBoilerplate:
@@ -40,10 +38,10 @@ class SourceBoilerplate:
             return
         seen: dict[tuple[str, int], tuple[str, int]] = {}
         for item in items:
-            name = source_name(item.doc, item.extracted)
+            name = item.source
             if not name:
                 continue
-            for key, phrase in boilerplate.edge_phrases(item.extracted.lines).items():
+            for key, phrase in item.edge_phrases.items():  # found by the prepare stage
                 _, n = seen.get((name, key), (phrase, 0))
                 seen[(name, key)] = (phrase, n + 1)
         phrases.count(session, seen)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
+import itertools
 import operator
 import time
 from collections import Counter, OrderedDict
@@ -50,7 +51,7 @@ from archive.db.models import (
     RawDocument,
     utcnow,
 )
-from archive.pipeline.extract import Document, source_name
+from archive.pipeline.extract import Document
 
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
@@ -220,7 +221,7 @@ class Placer:
                 continue
             seen_sha.add(prepared.sha256)
             seen_url.add(url)
-            fresh.append(_Article(index, prepared, url, source_name(prepared.doc, prepared.extracted)))
+            fresh.append(_Article(index, prepared, url, prepared.source))
         return fresh
 
     def _insert_articles(self, session: Session, fresh: list[_Article], run_id: int | None) -> None:
@@ -301,24 +302,34 @@ class _BatchPlacement:
         self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
         self.db_event_postings = bulk.capped_postings(
             s, 1, 0, {k for a in self.fresh for _, k in a.fp.event_keys}, self.cap)
-        likely = set()
-        for a in self.fresh:
-            likely.update(self._copy_candidates(a))
-            likely.update(self._event_candidates(a))
-        self._load_memberships(likely)
+        wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
+                  for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
+        self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
+                               with_clusters=False)
+        clusters = set()
+        for a, copy_ids, event_ids in wanted:  # the clusters decide() will look at, read at once
+            clusters.update(self.member_of[i].get(COPY) for i in copy_ids)
+            events_seen = dict.fromkeys(self.member_of[i].get(EVENT) for i in event_ids if i != a.id)
+            events_seen.pop(None, None)
+            clusters.update(itertools.islice(events_seen, self.config.max_event_candidates))
+        clusters.discard(None)
+        self._load_clusters(clusters)
         copies = [c for c in self.clusters.values() if c.kind == COPY]
         self._load_clusters({c.event_id for c in copies if c.event_id})
         self._load_sketches({c.representative_id for c in copies})
 
-    def _load_memberships(self, article_ids) -> None:
+    def _load_memberships(self, article_ids, with_clusters: bool = True) -> None:
         missing = [i for i in article_ids if i not in self.member_of]
         found = bulk.memberships(self.session, missing)
         for article_id in missing:
             self.member_of[article_id] = dict(found.get(article_id, {}))
-        self._load_clusters({cid for m in found.values() for cid in m.values()})
+        if with_clusters:
+            self._load_clusters({cid for m in found.values() for cid in m.values()})
 
     def _load_clusters(self, cluster_ids) -> None:
         missing = [i for i in cluster_ids if i not in self.clusters]
+        if not missing:
+            return
         for cid, row in bulk.clusters(self.session, missing).items():
             self.clusters[cid] = _Cluster(
                 kind=row["kind"], representative_id=row["representative_id"], id=cid, event_id=row["event_id"],
@@ -401,21 +412,28 @@ class _BatchPlacement:
             hits.subtract(self.db_event_postings.get(key, [])[max(self.cap - len(newest), 0):])
         return a.db_event_hits if hits is None else hits
 
-    def _copy_candidates(self, a: _Article) -> list[int]:
+    def _ranked(self, a: _Article) -> tuple[list[int], list[int]]:
+        """(most shared copy bands, most shared event terms): the `max_candidates` best of each."""
+        limit = self.config.max_candidates
+        return _top(self._band_hits(a), limit), _top(self._event_hits(a), limit)
+
+    def _copy_candidates(self, a: _Article, ranked: tuple[list[int], list[int]]) -> list[int]:
         # A padded reprint (a short text inside a long page) has a low Jaccard that the LSH bands
         # miss, but shares the original's salient terms: the best term matches are verified too.
-        by_terms = [i for i in _top(self._event_hits(a), self.config.copy_term_candidates) if i != a.id]
-        return self._same_text(a) + _top(self._band_hits(a), self.config.max_candidates) + by_terms
+        by_bands, by_terms = ranked
+        by_terms = [i for i in by_terms[: self.config.copy_term_candidates] if i != a.id]
+        return self._same_text(a) + by_bands + by_terms
 
-    def _event_candidates(self, a: _Article) -> list[int]:
-        others = [i for i in _top(self._band_hits(a), self.config.max_candidates - 1) if i != a.id]
-        return _top(self._event_hits(a), self.config.max_candidates) + others
+    def _event_candidates(self, a: _Article, ranked: tuple[list[int], list[int]]) -> list[int]:
+        by_bands, by_terms = ranked
+        return by_terms + [i for i in by_bands[: self.config.max_candidates - 1] if i != a.id]
 
     # -- deciding -----------------------------------------------------------------------------
 
     def decide(self) -> None:
         for a in self.fresh:
-            match = self._find_copy(a)
+            ranked = self._ranked(a)
+            match = self._find_copy(a, ranked)
             if match:
                 cluster, rep, ov = match
                 self._join_copy(cluster, a, rep, ov)
@@ -426,7 +444,7 @@ class _BatchPlacement:
                 copy_cluster = self._new_cluster(COPY, a, "first of its text")
                 copy_cluster.members = [a.candidate()]
                 self._member(copy_cluster, a, None, 1.0, None, {"reason": "first of its text"})
-                event_match = self._find_event(a)
+                event_match = self._find_event(a, ranked)
                 if event_match:
                     event_cluster, score = event_match
                     self._join_event(event_cluster, a, score, {"via": "terms"})
@@ -450,9 +468,9 @@ class _BatchPlacement:
         self.placer._remember_shingles(a.id, a.fp.shingles)
         self.placer._remember_sketch(a.id, a.fp.signature, int(a.fp.shingles.size))
 
-    def _find_copy(self, a: _Article) -> tuple[_Cluster, int, matching.Overlap] | None:
+    def _find_copy(self, a: _Article, ranked) -> tuple[_Cluster, int, matching.Overlap] | None:
         """(copy cluster, matched original, overlap) of the best verified copy match, or None."""
-        ids = self._copy_candidates(a)
+        ids = self._copy_candidates(a, ranked)
         clusters = list(dict.fromkeys(c for c in (self._cluster_of(i, COPY) for i in ids) if c is not None))
         best = None
         for cluster in clusters[: self.config.max_candidates]:
@@ -473,14 +491,13 @@ class _BatchPlacement:
         self._load_clusters([cluster_id])
         return self.clusters[cluster_id]
 
-    def _find_event(self, a: _Article) -> tuple[_Cluster, float] | None:
-        ids = self._event_candidates(a)
+    def _find_event(self, a: _Article, ranked) -> tuple[_Cluster, float] | None:
+        ids = self._event_candidates(a, ranked)
         if not ids or not a.fp.event_terms:
             return None
-        found = (self._cluster_of(i, EVENT) for i in ids if i != a.id)
         best = None
         window = self.config.event_window_days
-        for cluster in dict.fromkeys(c for c in found if c is not None):
+        for cluster in self._first_events(a, ids):
             if not matching.within_window(a.published_at, cluster.first_published, cluster.last_published, window):
                 continue
             score = matching.event_match(a.fp.event_terms, cluster.centroid or {}, cluster.size, self.config,
@@ -488,6 +505,18 @@ class _BatchPlacement:
             if score is not None and (best is None or score > best[1]):
                 best = (cluster, score)
         return best
+
+    def _first_events(self, a: _Article, ids: list[int]) -> list[_Cluster]:
+        """The first `max_event_candidates` distinct events of the candidates, read in one query."""
+        missing = [i for i in ids if i not in self.member_of]
+        if missing:
+            self._load_memberships(missing, with_clusters=False)
+        seen = dict.fromkeys(self.member_of[i].get(EVENT) for i in ids if i != a.id)
+        seen.pop(None, None)
+        first = list(itertools.islice(seen, self.config.max_event_candidates))
+        self._load_clusters([c for c in first if not isinstance(c, _Cluster)])
+        clusters = (c if isinstance(c, _Cluster) else self.clusters.get(c) for c in first)
+        return list(dict.fromkeys(c for c in clusters if c is not None))
 
     def _new_cluster(self, kind: str, a: _Article, reason: str | None) -> _Cluster:
         when = a.published_at or a.fetched_at

@@ -71,7 +71,8 @@ class Archive:
 
     def ingest_paths(self, paths: Sequence[str | Path], progress: ProgressCallback | None = None,
                      kind: str = "ingest", job_name: str | None = None, workers: int | None = None) -> Summary:
-        """Ingest files, folders, JSONL and WARC; `workers` processes prepare batches (0: this one)."""
+        """Ingest files, folders, JSONL and WARC; `workers` processes prepare batches (0: this one;
+        None: one per CPU once the input holds more than one batch, see `Ingestor`)."""
         self.require_schema()
         return self.ingestor.run(load(paths), kind=kind, args={"paths": [str(p) for p in paths]},
                                  job_name=job_name, progress=progress, workers=workers)

@@ -53,13 +53,40 @@ def test_sigkill_at_a_random_point_then_rerun_equals_one_run(db_url, files, tmp_
     proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "killed")
     wait_for_articles(db_url, proc, kill_after)
     time.sleep(rng.random() * 0.1)
+    workers = children_of(proc.pid)  # batches of 5 from 120 files: it prepares in worker processes
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert workers and all(gone_within(pid, 10) for pid in workers), "workers outlived the killed ingest"
     stored = runs.scalar(db_url, "SELECT count(*) FROM articles")
     assert kill_after <= stored < len(files), f"seed {seed}"
     report = runs.check(db_url)  # nothing half-stored even before the rerun
     assert report.ok, f"seed {seed}: {report.as_dict()}"
     assert_finished_like_one_run(db_url, files, tmp_path, stored)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                if entry.isdigit() and int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def terminate_transactions(url: str) -> int:

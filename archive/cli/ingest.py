@@ -12,11 +12,12 @@ from archive.cli.output import console, json_option, print_json, print_table
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes that decode, extract, clean and fingerprint (0: all in this process); "
-                   "this process places and commits.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes that decode, extract, clean and fingerprint while this one places and "
+                   "commits (0: all in this process). Default: one per CPU once the input holds more "
+                   "than one batch; a few files stay in this process.")
 @json_option
-def ingest(paths: tuple[str, ...], workers: int, as_json: bool) -> None:
+def ingest(paths: tuple[str, ...], workers: int | None, as_json: bool) -> None:
     """Ingest files, folders (walked), JSONL (.jsonl, .gz, .zst), WARC (.warc, .warc.gz) or `-` (JSONL on stdin).
 
     Each input is archived as new, linked as a copy, skipped as a duplicate, or rejected with a
@@ -26,7 +27,7 @@ def ingest(paths: tuple[str, ...], workers: int, as_json: bool) -> None:
     \b
     Example:
       archive ingest seeds/ more-news/*.html dump.jsonl.gz
-      archive ingest --workers 2 CC-NEWS-20250301.warc.gz
+      archive ingest --workers 0 notes/          # one process, nothing spawned
     """
     archive = open_archive()
     progress = Progress(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import os
 import random
@@ -85,14 +86,27 @@ def check_sketch(session: Session, settings: Settings) -> None:
             )
 
 
+AUTO = -1  # workers: one per CPU when the input holds more than one batch, else none
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Ingestor:
     """Runs documents through extract, fingerprint and placement against one database.
 
     `workers` > 0 prepares batches (decode, extract, clean, fingerprint) in that many processes
-    while this process places and commits them; 0 does everything here.
+    while this process places and commits them; 0 does everything here; AUTO (the default)
+    prepares the first batch here and, once the input turns out to hold a second one, starts one
+    worker per CPU for the rest (a few files never pay for starting processes).
     """
 
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], workers: int = 0):
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], workers: int = AUTO):
         self.settings = settings
         self.factory = factory
         self.workers = workers
@@ -131,10 +145,16 @@ class Ingestor:
         """Ingest `items` as one run; `workers` overrides the number of preparing processes."""
         workers = self.workers if workers is None else workers
         summary = self.start_run(kind, args or {}, job_name)
-        pool = PreparePool(self.settings, workers) if workers > 0 else None
+        pool: PreparePool | None = None
         try:
             chunks = batches(items, self.settings.batch_size, summary.timings)
             learned = self.boilerplate.snapshot
+            if workers == AUTO:
+                first = next(chunks, None)
+                second = next(chunks, None) if first is not None else None
+                chunks = itertools.chain([c for c in (first, second) if c is not None], chunks)
+                workers = cpu_count() if second is not None else 0
+            pool = PreparePool(self.settings, workers) if workers > 0 else None
             prepared = (pool.map(chunks, learned) if pool
                         else (prepare_batch(c, self.settings, learned()) for c in chunks))
             for batch in prepared:

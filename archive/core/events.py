@@ -38,15 +38,28 @@ class EventConfig:
 
     top_terms: int = 60
     index_terms: int = 12
-    bucket_limit: int = 200
+    bucket_limit: int = 100
     title_weight: float = 2.0
     name_weight: float = 2.0
     number_weight: float = 1.5
     centroid_terms: int = 200
     stemmer: str = "snowball-english"
 
+    # Bounds on the work per article and the state per event: changing them changes no stored
+    # vector or index key, so an archive accepts new values for them.
+    BOUNDS = ("bucket_limit", "centroid_terms")
+
+    def identity(self) -> dict:
+        """The parameters stored vectors and index keys depend on."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.BOUNDS}
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return json.dumps(self.identity(), sort_keys=True)
+
+    def same_vectors(self, stored_json: str) -> bool:
+        """Whether vectors recorded with `stored_json` (`to_json` of any version) match these."""
+        stored = {k: v for k, v in json.loads(stored_json).items() if k not in self.BOUNDS}
+        return stored == self.identity()
 
 
 def idf_many(words: list[str], lang: str) -> list[float]:

@@ -74,13 +74,19 @@ def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dic
 def _driver_rows(session: Session, sql: str, params: list) -> list[tuple]:
     """Rows of `sql` (with `?` placeholders) run on the DBAPI connection directly.
 
-    The postings reads bind thousands of values per statement; SQLAlchemy would build (and cache
-    key) a bound-parameter object for each, which cost more than the query itself.
+    The postings reads bind thousands of values per statement and return up to a million rows;
+    SQLAlchemy would build a bound-parameter object per value and a Row per row, which cost more
+    than the query itself.
     """
-    connection = session.connection()
+    connection = session.connection()  # in the session's transaction
     if connection.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    return connection.exec_driver_sql(sql, tuple(params)).fetchall()
+    cursor = connection.connection.cursor()  # plain tuples: no Row objects for a million rows
+    try:
+        cursor.execute(sql, tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:

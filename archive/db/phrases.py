@@ -46,3 +46,19 @@ def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> Non
     stmt = stmt.on_conflict_do_update(index_elements=[SourcePhrase.source_id, SourcePhrase.phrase_hash],
                                       set_={"count": SourcePhrase.count + stmt.excluded.count})
     session.execute(stmt, rows)
+
+
+def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) -> list[tuple[str, int]]:
+    """The (source name, phrase key) pairs among `pairs` counted in at least `min_articles` articles."""
+    out: list[tuple[str, int]] = []
+    wanted = set(pairs)
+    for name in sorted({name for name, _ in pairs}):
+        keys = sorted({key for n, key in pairs if n == name})
+        for start in range(0, len(keys), 5000):
+            rows = session.execute(
+                select(Source.name, SourcePhrase.phrase_hash)
+                .join(SourcePhrase, SourcePhrase.source_id == Source.id)
+                .where(Source.name == name, SourcePhrase.phrase_hash.in_(keys[start:start + 5000]),
+                       SourcePhrase.count >= min_articles))
+            out += [(n, k) for n, k in rows if (n, k) in wanted]
+    return out

@@ -138,6 +138,19 @@ def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None =
         yield chunk
 
 
+def _for_chunk(learned: Learned, chunk: list[Item]) -> Learned:
+    """The part of `learned` a chunk can use, so what is sent to a worker per batch does not grow
+    with every source ever learned: records that name their source need that source's phrases
+    only; a page names its source only once extracted, so a chunk holding one gets them all."""
+    names = set()
+    for item in chunk:
+        if isinstance(item, Document):
+            if not item.source:
+                return learned
+            names.add(item.source)
+    return {name: learned[name] for name in names if name in learned}
+
+
 _worker_settings: Settings | None = None
 
 
@@ -183,7 +196,8 @@ class PreparePool:
         """Prepared batches in input order; `learned` gives the source boilerplate known at submission."""
         pending: collections.deque[Future] = collections.deque()
         for chunk in chunks:
-            pending.append(self._executor.submit(_prepare_in_worker, chunk, learned() if learned else None))
+            known = _for_chunk(learned(), chunk) if learned else None
+            pending.append(self._executor.submit(_prepare_in_worker, chunk, known))
             if len(pending) >= 2 * self.workers:
                 yield pending.popleft().result()
         while pending:

@@ -4,8 +4,9 @@ The ingestor keeps what is learned so far (`snapshot`: source name -> keys of th
 source has shown in at least `source_boilerplate_articles` articles) and hands it to the prepare
 stage, which removes those edge sentences before fingerprinting (`archive.pipeline.batch`; kept
 in `articles.removed` with the rule "source-boilerplate"). After each batch is placed, its edge
-phrases are counted per source (`archive.db.phrases`) and the snapshot is refreshed for the
-batch's sources, so learning takes effect from the next batch on.
+phrases are counted per source (`archive.db.phrases`) and the ones that reached the threshold
+are added to the snapshot (reading only the batch's phrases back, so the cost per batch does not
+grow with what was learned), so learning takes effect from the next batch on.
 """
 
 from __future__ import annotations
@@ -45,5 +46,9 @@ class SourceBoilerplate:
                 _, n = seen.get((name, key), (phrase, 0))
                 seen[(name, key)] = (phrase, n + 1)
         phrases.count(session, seen)
-        fresh = phrases.learned(session, {name for name, _ in seen}, self.min_articles)
-        self._learned = {**self._learned, **{k: v for k, v in fresh.items() if v}}
+        crossed = phrases.at_least(session, list(seen), self.min_articles)
+        if crossed:
+            learned = dict(self._learned)  # a new mapping: snapshots already handed out stay as they were
+            for name, key in crossed:
+                learned[name] = learned.get(name, set()) | {key}
+            self._learned = learned

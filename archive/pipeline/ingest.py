@@ -79,7 +79,7 @@ def check_sketch(session: Session, settings: Settings) -> None:
         stored = queries.get_meta(session, key)
         if stored is None:
             queries.set_meta(session, key, value)
-        elif stored != value:
+        elif stored != value and not (key == EVENT_SKETCH_KEY and settings.event_sketch.same_vectors(stored)):
             raise SketchMismatch(
                 f"the archive's signatures were made with {stored}, the configuration says {value}: "
                 "restore the old [sketch] settings or rebuild the archive with the new ones"

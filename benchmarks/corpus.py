@@ -157,3 +157,43 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def html_page(record: dict) -> str:
+    """A news page around a record: navigation, the article with its headline and date, a footer
+    and a list of other headlines, as trafilatura meets them on real sites."""
+    import html
+
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in record["text"].split("\n\n") if p.strip())
+    nav = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(8))
+    related = "".join(f'<li><a href="/more/{i}">More news item {i}</a></li>' for i in range(6))
+    title = html.escape(record["title"])
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+            f'<meta property="article:published_time" content="{record["published"]}">'
+            f'<link rel="canonical" href="{html.escape(record["url"])}"></head><body>'
+            f'<header><nav><ul>{nav}</ul></nav></header><main><article><h1>{title}</h1>'
+            f'<time datetime="{record["published"]}">{record["published"]}</time>{paragraphs}</article>'
+            f'<aside><h2>Related</h2><ul>{related}</ul></aside></main>'
+            f'<footer><p>Copyright news site. All rights reserved.</p></footer></body></html>')
+
+
+def write_warc(path: Path, records) -> int:
+    """Write records as HTML pages in gzipped WARC response records (warcio), dated as published."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    n = 0
+    with path.open("wb") as raw:
+        writer = WARCWriter(raw, gzip=True)
+        for record in records:
+            body = html_page(record).encode("utf-8")
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            warc = writer.create_warc_record(record["url"], "response", payload=io.BytesIO(body),
+                                             http_headers=headers,
+                                             warc_headers_dict={"WARC-Date": record["published"]})
+            writer.write_record(warc)
+            n += 1
+    return n

@@ -14,11 +14,14 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
 - `archive similar` latency (median and p95 over 200 queries) against the archive built;
 - the plain datasketch script (benchmarks/plain_datasketch.py) on the same corpus, and the ratio
   of the rates, and of the CPU seconds per article (all processes: a figure that holds on a
-  machine other work is slowing down).
+  machine other work is slowing down);
+- the HTML path on its own (`--warc N`, default 5,000): N corpus records as news pages in a
+  WARC.gz, ingested through trafilatura, with the extraction CPU per article and each worker's
+  CPU seconds (extraction is the expensive stage: every worker should be busy).
 
     python benchmarks/ingest.py                  # 10k and 100k, SQLite and PostgreSQL, baseline
     python benchmarks/ingest.py --large          # and 1M (our ingest only: the baseline would take days)
-    python benchmarks/ingest.py --sizes 10000 --no-postgres --no-plain
+    python benchmarks/ingest.py --sizes 10000 --no-postgres --no-plain --warc 0
 
 Figures go to stdout and to WORKDIR/results.json. The corpus needs ../shared/corpora: without
 it the benchmark says so and stops.
@@ -62,7 +65,11 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
     archive.upgrade()
     marks: list[tuple[int, float, float]] = [(0, time.perf_counter(), _tree_cpu())]
 
+    worker_cpu: dict[int, float] = {}  # pid -> CPU seconds last seen: does every worker work?
+
     def progress(summary, _item) -> None:
+        if summary.read % 500 == 0:
+            worker_cpu.update(_workers_cpu())
         if summary.read % WINDOW == 0:
             marks.append((summary.read, time.perf_counter(), _tree_cpu()))
             (_, t0, c0), (_, t1, c1) = marks[-2:]
@@ -85,17 +92,18 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
         "last_window_cpu_ms": windows[-1][2] if windows else None,
         "windows": windows, "timings": summary.timings,
     }
-    result["similar"] = similar_latency(archive, corpus)
+    result["workers_cpu_seconds"] = sorted(worker_cpu.values(), reverse=True)
+    is_warc = corpus.name.endswith((".warc", ".warc.gz"))
+    result["similar"] = {"skipped": "WARC run"} if is_warc else similar_latency(archive, corpus)
     archive.close()
     return result
 
 
-def _tree_cpu() -> float:
-    """CPU seconds of this process and its live worker processes: the cost of a window of the
-    run, which, unlike its rate, other work on the machine does not change much."""
+def _workers_cpu() -> dict[int, float]:
+    """pid -> CPU seconds of each live worker process of this one."""
     import multiprocessing
 
-    total = time.process_time()
+    out = {}
     ticks = os.sysconf("SC_CLK_TCK")
     for child in multiprocessing.active_children():
         try:
@@ -103,8 +111,14 @@ def _tree_cpu() -> float:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+        out[child.pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return out
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process and its live worker processes: the cost of a window of the
+    run, which, unlike its rate, other work on the machine does not change much."""
+    return time.process_time() + sum(_workers_cpu().values())
 
 
 def similar_latency(archive, corpus: Path) -> dict:
@@ -250,6 +264,27 @@ def sqlite_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
+def bench_warc(workdir: Path, size: int, opts) -> dict:
+    """The HTML path: `size` corpus records as pages in a WARC.gz, ingested with the workers."""
+    warc = workdir / f"corpus-{size}.warc.gz"
+    if not warc.exists():
+        tmp = workdir / f"corpus-{size}.tmp.warc.gz"
+        corpus_mod.write_warc(tmp, corpus_mod.generate(size))
+        tmp.rename(warc)
+    db = workdir / f"warc-{size}-{uuid.uuid4().hex[:6]}.db"
+    result, peak = run_child(["--child", f"sqlite:///{db}", str(warc), str(opts.workers), str(opts.batch_size)])
+    for p in db.parent.glob(db.name + "*"):
+        p.unlink()
+    n = result["read"]
+    busy = ", ".join(f"{s:.1f} s" for s in result["workers_cpu_seconds"])
+    print(f"{size:,} HTML pages from WARC.gz, SQLite: {result['rate']:.0f} articles/s end to end "
+          f"({1000 * result['cpu_seconds'] / n:.1f} CPU ms per article, all processes; new {result['new']:,}, "
+          f"copies {result['copies']:,}, rejected {result['rejected']:,}); extract and clean "
+          f"{1000 * result['timings'].get('extract', 0.0) / n:.2f} CPU ms per article, in {opts.workers} workers "
+          f"(CPU each: {busy}); peak RSS {peak / 2**20:.0f} MiB", flush=True)
+    return {**result, "size": size, "peak_rss": peak}
+
+
 def bench_size(workdir: Path, size: int, opts) -> dict:
     corpus = make_corpus(workdir, size)
     out: dict = {"size": size, "corpus": str(corpus)}
@@ -312,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_ingest(url, corpus, workers, batch_size)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000],
+                        help="corpus sizes to ingest (none: only the WARC run)")
     parser.add_argument("--large", action="store_true", help="add the 1,000,000-article run")
     parser.add_argument("--workers", type=int, default=2, help="processes preparing batches (default 2)")
     parser.add_argument("--batch-size", type=int, default=500)
@@ -322,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plain", dest="plain", action="store_false")
     parser.add_argument("--plain-max", type=int, default=100_000, help="largest size the baseline runs at")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite archives")
+    parser.add_argument("--warc", type=int, default=5_000,
+                        help="HTML pages in the WARC.gz run that measures extraction (0: skip; default 5,000)")
     opts = parser.parse_args(argv)
     try:
         corpus_mod.load_texts()
@@ -329,10 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {exc}")
         return 0
     opts.workdir.mkdir(parents=True, exist_ok=True)
-    sizes = sorted(set(opts.sizes + ([1_000_000] if opts.large else [])))
+    sizes = sorted(size for size in set(opts.sizes + ([1_000_000] if opts.large else [])) if size > 0)
     print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), workdir {opts.workdir}", flush=True)
     results = [bench_size(opts.workdir, size, opts) for size in sizes]
+    if opts.warc:
+        results.append({"warc": bench_warc(opts.workdir, opts.warc, opts)})
     (opts.workdir / "results.json").write_text(json.dumps(results, indent=2))
     return 0
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import matching, metrics, sketch
+from archive.core import anchors, matching, metrics, sketch
 from archive.core.normalize import detect_language
 from archive.db.models import Article
 from archive.errors import BadInput
@@ -176,7 +176,7 @@ def calibrate(session: Session, settings: Settings, pairs: list[LabelledPair],
             ov = matching.overlap(a.shingles, b.shingles)
             copy_scored.append((lambda t, ov=ov: matching.is_copy(ov, dataclasses.replace(config, copy_containment=t)),
                                 same_copy))
-        if len(a.vector) < config.short_terms:
+        if anchors.term_count(a.vector) < config.short_terms:
             setting = "event_similarity_short"
         elif a.language in matching.CJK_LANGUAGES:
             setting = "event_similarity_cjk"

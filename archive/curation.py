@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from archive.core import matching
+from archive.core import anchors, matching
 from archive.core.events import EventConfig
 from archive.db import bulk, queries
 from archive.db.models import (
@@ -200,7 +200,7 @@ def centroid_sum(vectors: Iterable[dict[str, float]]) -> dict[str, float]:
     total: Counter[str] = Counter()
     for vector in vectors:
         total.update(vector)
-    return {t: round(w, 5) for t, w in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]}
+    return anchors.truncate({t: round(w, 5) for t, w in total.items()}, CENTROID_TERMS)
 
 
 def _a(kind: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from archive.core import events, matching, sketch
+from archive.core import anchors, events, matching, sketch
 from archive.core.normalize import detect_language, is_cjk, token_spans
 from archive.core.sketch import SketchConfig
 
@@ -81,7 +81,7 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
     same_event = matching.event_match(a.event_terms or {}, b.event_terms or {}, 1, matching_config,
                                       language=detect_language(a.text)) is not None
     in_a, in_b = shared_passages(a.text, b.text, sketch_config), shared_passages(b.text, a.text, sketch_config)
-    shared_terms = sorted(set(a.event_terms or {}) & set(b.event_terms or {}),
+    shared_terms = sorted((t for t in set(a.event_terms or {}) & set(b.event_terms or {}) if not anchors.is_anchor(t)),
                           key=lambda t: -(a.event_terms[t] * b.event_terms[t]))
     return {
         "estimated_jaccard": round(estimated, 4),

@@ -49,8 +49,8 @@ def test_reprints_of_the_seeds_without_shared_data(tmp_path):
 def test_ecbplus_same_event_pairs(tmp_path):
     figures = evaluate(quality.load_ecbplus, tmp_path)
     pairs = figures["event_pairwise"]
-    assert pairs["f1"] >= 0.85, pairs
-    assert pairs["precision"] >= 0.83, pairs
+    assert pairs["f1"] >= 0.86, pairs
+    assert pairs["precision"] >= 0.87, pairs
     assert figures["event_bcubed_f1"] >= 0.87
     assert figures["chaining"]["fused_clusters"] <= 2, figures["chaining"]
 
@@ -62,3 +62,4 @@ def test_sina_labels(tmp_path):
     assert share["COPY"]["same_copy"] >= 0.95, labels
     assert share["SAME_EVENT"]["same_event"] >= 0.9 and share["SAME_EVENT"]["same_copy"] == 0, labels
     assert share["UNRELATED"]["same_event"] <= 0.15, labels
+    assert share["RELATED"]["same_event"] <= 0.78, labels  # reached 0.72 (13 of 18); target 0.05 not met

@@ -55,6 +55,42 @@ def test_events_respect_time_copies_do_not(archive, tmp_path):
     assert placed["copy-twelve-days-later"] == placed["first"]  # a copy joins whatever its date
 
 
+def incident(seed: int, names: list[str]) -> str:
+    """A report of one incident of a common kind: its two names once, the kind's vocabulary throughout."""
+    rng = random.Random(seed)
+    words = "harbour council budget railway museum tunnel orchard bridge airport reservoir ferry quarry".split()
+    lines = [f"The inspection led by {names[0]} and {names[1]} ended in the afternoon."]
+    for _ in range(5):
+        lines.append(" ".join(f"The {rng.choice(words)} {rng.choice(['inspected', 'approved', 'delayed'])} "
+                              f"the {rng.choice(words)} {rng.choice(words)}." for _ in range(3)))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("min_names", [2, 0])
+def test_an_incident_of_the_same_kind_with_other_names_is_another_event(env, tmp_path, min_names):
+    """Same vocabulary, same days, none of the names: another event (unless the names rule is off)."""
+    from archive.api import Archive
+    from archive.config import load_settings
+
+    (tmp_path / "archive.toml").write_text(f"[matching]\nevent_min_names = {min_names}\n")
+    title = "Harbour inspection ends"
+    records = [
+        record("first", 1, incident(1, NAMES[:2]), "alpha.example", title),
+        record("same-incident", 2, incident(2, NAMES[:2]), "beta.example", title),
+        record("other-incident", 2, incident(3, ["Drelvanoth", "Pilquesar"]), "gamma.example", title),
+    ]
+    path = tmp_path / "incidents.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with Archive(load_settings()) as archive:
+        assert archive.ingest_paths([path]).new == 3
+        placed = placement(archive, records)
+    assert placed["same-incident"][1] == placed["first"][1]
+    if min_names:
+        assert placed["other-incident"][1] != placed["first"][1]
+    else:  # the control: on terms alone the two incidents are one event
+        assert placed["other-incident"][1] == placed["first"][1]
+
+
 @pytest.mark.parametrize("credit", ["来源：alpha.example", "转载自alpha.example", "Originally published by Alpha News."])
 def test_original_chosen_by_credit_with_the_reason(archive, tmp_path, credit):
     text = write_up(4)

@@ -23,7 +23,7 @@ from collections import Counter
 
 import xxhash
 
-from archive.core import frequencies
+from archive.core import anchors, frequencies
 from archive.core.normalize import fold, is_cjk, tokens_of_folded
 
 _NAME_RE = re.compile(r"\b[A-Z][a-z]+\b")
@@ -174,7 +174,8 @@ def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int,
     sketch misses a third of the time. Each term's postings are read newest first and capped at
     `bucket_limit`, so the cost per article stays flat as the archive grows.
     """
-    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: config.index_terms]
+    real = ((t, w) for t, w in vector.items() if not anchors.is_anchor(t))
+    top = sorted(real, key=lambda kv: (-kv[1], kv[0]))[: config.index_terms]
     keys = []
     for term, _ in top:
         digest = xxhash.xxh64_intdigest(term.encode("utf-8"), seed=1)
@@ -183,12 +184,12 @@ def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int,
 
 
 def add_to_sum(total: dict[str, float], vector: dict[str, float], limit: int) -> dict[str, float]:
-    """The running sum of an event's member vectors, truncated to its `limit` heaviest terms."""
+    """The running sum of an event's member vectors, truncated to its `limit` heaviest terms (and names)."""
     out = dict(total)
     for term, weight in vector.items():
         out[term] = round(out.get(term, 0.0) + weight, 5)
     if len(out) > limit:
-        out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+        out = anchors.truncate(out, limit)
     return out
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from archive.core import events
+from archive.core import anchors, events
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +38,8 @@ class MatchingConfig:
         removed from its later articles (0: no learning).
     event_window_days: an article dated more than this before the event's first or after its last
         dated member does not join it (copies excepted); undated articles are not held back.
+    event_min_names: an article holding at least this many names (terms rare in the language) joins
+        no event whose members hold as many and share none of them (0: off), `archive.core.anchors`.
     """
 
     copy_jaccard: float = 0.6
@@ -52,6 +54,7 @@ class MatchingConfig:
     max_event_candidates: int = 10
     copy_term_candidates: int = 5
     source_boilerplate_articles: int = 5
+    event_min_names: int = 2
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",
@@ -135,7 +138,7 @@ def copy_score(ov: Overlap) -> float:
     return max(ov.jaccard, ov.containment)
 
 
-CJK_LANGUAGES = ("zh", "ja", "ko")  # as `archive.core.normalize.detect_language` names them
+CJK_LANGUAGES = anchors.CJK_LANGUAGES  # as `archive.core.normalize.detect_language` names them
 
 
 def event_match(vector: dict[str, float], member_sum: dict[str, float], members: int,
@@ -143,13 +146,18 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     """The article's similarity to an event if it is high enough to join, else None.
 
     Average linkage (`events.event_score`) for articles; the centroid cosine for headline-only ones.
+    An article sharing none of its names with an event that has names of its own is another event
+    of the same kind (`anchors.conflict`).
     """
-    if len(vector) < config.short_terms:
+    # Names are terms of the vector too, so a vector of twice `short_terms` entries is not short.
+    if len(vector) < 2 * config.short_terms and anchors.term_count(vector) < config.short_terms:
         score, needed = events.cosine(vector, events.normalised(member_sum)), config.event_similarity_short
     else:
         needed = config.event_similarity_cjk if language in CJK_LANGUAGES else config.event_similarity
         score = events.event_score(vector, member_sum, members)
-    return score if score >= needed else None
+    if score < needed or anchors.conflict(vector, member_sum, config.event_min_names):
+        return None
+    return score
 
 
 def within_window(

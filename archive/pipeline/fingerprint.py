@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from archive.core import events, sketch
+from archive.core import anchors, events, sketch
 from archive.core.normalize import canonical_text, detect_language, fold, is_cjk, tokens_of_folded
 from archive.pipeline.extract import Extracted
 
@@ -48,12 +48,13 @@ def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConf
     for article, text, cjk, fold_, toks, shingles, signature in zip(
             articles, texts, scripts, folded, token_lists, shingle_arrays, signatures):
         vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk)
+        language = detect_language(text, cjk)
         out.append(Fingerprint(
             text_hash=hashlib.sha256(" ".join(toks).encode("utf-8")).hexdigest(),  # = text_hash(text)
-            language=detect_language(text, cjk),
+            language=language,
             shingles=np.unique(shingles),
             signature=signature,
-            event_terms=vector,
+            event_terms={**vector, **anchors.anchor_terms(text, vector, language)},
             copy_keys=sketch.band_keys(signature, copy_cfg.bands, level=0),
             event_keys=events.index_keys(vector, event_cfg),
         ))

@@ -1,0 +1,56 @@
+"""Name anchors (archive.core.anchors): which terms are names, when two vectors are two events of one
+kind, and that the anchors neither move cosines nor enter the event index."""
+
+from __future__ import annotations
+
+from archive.core import anchors, events, matching
+
+CONFIG = events.EventConfig()
+
+
+def vector_with_anchors(title: str, text: str) -> dict[str, float]:
+    vector = events.term_vector(title, text, CONFIG)
+    return {**vector, **anchors.anchor_terms(text, vector, "und-Latn")}
+
+
+def test_names_are_rare_terms_capitalised_in_latin_script():
+    text = "Police said Kelmorvin crossed the Bridge near the Council on Tuesday.\nKelmorvin met Tarzulbre."
+    vector = events.term_vector("", text, CONFIG)
+    assert anchors.rare_names(text, vector, "und-Latn") == {"kelmorvin", "tarzulbr"}  # not Bridge, Council, Tuesday
+
+
+def test_names_in_chinese_are_terms_rare_in_the_language():
+    vector = {"樊振东": 0.5, "比赛": 0.5, "冠军": 0.5}
+    assert anchors.rare_names("樊振东夺得比赛冠军", vector, "zh") == {"樊振东"}
+
+
+def test_two_events_of_one_kind_share_no_names():
+    a = {"court": 0.9, "@name:kelmorvin": anchors.WEIGHT, "@name:tarzulbr": anchors.WEIGHT}
+    b = {"court": 0.9, "@name:drelvanoth": anchors.WEIGHT, "@name:pilquesar": anchors.WEIGHT}
+    assert anchors.conflict(a, b, 2)
+    assert not anchors.conflict(a, {**b, "@name:kelmorvin": 0.003}, 2)  # one name shared
+    assert not anchors.conflict(a, {"court": 0.9, "@name:drelvanoth": anchors.WEIGHT}, 2)  # too few to tell
+    assert not anchors.conflict(a, b, 0)  # the rule off
+
+
+def test_event_match_refuses_an_event_with_other_names_only():
+    config = matching.MatchingConfig()
+    first = vector_with_anchors("Harbour inspection", "The harbour and the ferry and the quarry were inspected by "
+                                "Kelmorvin and Tarzulbre.\nThe harbour reopened; the ferry and the quarry too.")
+    other = vector_with_anchors("Harbour inspection", "The harbour and the ferry and the quarry were inspected by "
+                                "Drelvanoth and Pilquesar.\nThe harbour reopened; the ferry and the quarry too.")
+    plain = {t: w for t, w in other.items() if not anchors.is_anchor(t)}
+    assert matching.event_match(plain, first, 1, config) is not None  # alike on terms
+    assert matching.event_match(other, first, 1, config) is None
+    assert events.cosine(other, first) - events.cosine(plain, first) < 1e-4  # anchors move no cosine
+
+
+def test_anchors_stay_out_of_the_index_and_survive_truncation():
+    vector = {"harbour": 0.8, "ferry": 0.6, "@name:kelmorvin": anchors.WEIGHT}
+    assert events.index_keys(vector, CONFIG) == events.index_keys({"harbour": 0.8, "ferry": 0.6}, CONFIG)
+    total = {"harbour": 3.0, "ferry": 2.0, "quarry": 1.0, **{f"@name:n{i}": 0.001 * (i + 1) for i in range(150)}}
+    kept = events.add_to_sum(total, {}, limit=2)
+    assert [t for t in kept if not anchors.is_anchor(t)] == ["harbour", "ferry"]
+    assert len([t for t in kept if anchors.is_anchor(t)]) == anchors.EVENT_NAMES
+    assert "@name:n149" in kept and "@name:n0" not in kept  # the most frequent names are kept
+    assert anchors.term_count(kept) == 2

@@ -38,8 +38,11 @@ class MatchingConfig:
         removed from its later articles (0: no learning).
     event_window_days: an article dated more than this before the event's first or after its last
         dated member does not join it (copies excepted); undated articles are not held back.
-    event_min_names: an article holding at least this many names (terms rare in the language) joins
-        no event whose members hold as many and share none of them (0: off), `archive.core.anchors`.
+    event_min_names: an article holding at least this many names (proper nouns not common in the
+        language, `archive.core.anchors`) joins no event whose members hold as many and share none
+        of them (0: off).
+    event_min_names_cjk: the same for Chinese, Japanese and Korean articles, whose names come from
+        a part-of-speech tagger rather than from capitals, so that one name is evidence enough.
     """
 
     copy_jaccard: float = 0.6
@@ -55,6 +58,7 @@ class MatchingConfig:
     copy_term_candidates: int = 5
     source_boilerplate_articles: int = 5
     event_min_names: int = 2
+    event_min_names_cjk: int = 1
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",
@@ -66,6 +70,8 @@ class MatchingConfig:
             raise ValueError("max_candidates and max_event_candidates must be at least 1")
         if self.event_window_days < 0:
             raise ValueError("event_window_days must not be negative")
+        if self.event_min_names < 0 or self.event_min_names_cjk < 0:
+            raise ValueError("event_min_names and event_min_names_cjk must not be negative")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,12 +156,14 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     of the same kind (`anchors.conflict`).
     """
     # Names are terms of the vector too, so a vector of twice `short_terms` entries is not short.
+    cjk = language in CJK_LANGUAGES
     if len(vector) < 2 * config.short_terms and anchors.term_count(vector) < config.short_terms:
         score, needed = events.cosine(vector, events.normalised(member_sum)), config.event_similarity_short
     else:
-        needed = config.event_similarity_cjk if language in CJK_LANGUAGES else config.event_similarity
+        needed = config.event_similarity_cjk if cjk else config.event_similarity
         score = events.event_score(vector, member_sum, members)
-    if score < needed or anchors.conflict(vector, member_sum, config.event_min_names):
+    min_names = config.event_min_names_cjk if cjk else config.event_min_names
+    if score < needed or anchors.conflict(vector, member_sum, min_names):
         return None
     return score
 

@@ -52,8 +52,11 @@ def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) 
     """The (source name, phrase key) pairs among `pairs` counted in at least `min_articles` articles."""
     out: list[tuple[str, int]] = []
     wanted = set(pairs)
-    for name in sorted({name for name, _ in pairs}):
-        keys = sorted({key for n, key in pairs if n == name})
+    by_source: dict[str, set[int]] = {}
+    for name, key in pairs:
+        by_source.setdefault(name, set()).add(key)
+    for name, keyset in sorted(by_source.items()):
+        keys = sorted(keyset)
         for start in range(0, len(keys), 5000):
             rows = session.execute(
                 select(Source.name, SourcePhrase.phrase_hash)

@@ -56,7 +56,7 @@ from archive.pipeline.extract import Document
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
 
-_SHINGLE_CACHE = 4096
+_SHINGLE_CACHE = 16384  # shingle sets of originals copies were checked against: up to ~70 MB
 _SKETCH_CACHE = 16384  # 512-byte signatures of recent copy clusters' originals: about 12 MB
 _SAME_TEXT_LIMIT = 5
 
@@ -317,6 +317,15 @@ class _BatchPlacement:
         copies = [c for c in self.clusters.values() if c.kind == COPY]
         self._load_clusters({c.event_id for c in copies if c.event_id})
         self._load_sketches({c.representative_id for c in copies})
+        # The originals whose texts the batch's copy checks will need, read in one query.
+        needed = set()
+        for a, copy_ids, _ in wanted:
+            for article_id in copy_ids:
+                cluster = self.clusters.get(self.member_of[article_id].get(COPY))
+                rep = cluster.representative_id if cluster else None
+                if rep is not None and rep in self.placer._sketches and self._may_copy(a, rep):
+                    needed.add(rep)
+        self._load_texts(needed)
 
     def _load_memberships(self, article_ids, with_clusters: bool = True) -> None:
         missing = [i for i in article_ids if i not in self.member_of]
@@ -357,6 +366,10 @@ class _BatchPlacement:
             cached = self.placer._sketches[article_id]
         self.placer._sketches.move_to_end(article_id)
         return cached
+
+    def _may_copy(self, a: _Article, rep: int) -> bool:
+        rep_signature, rep_size = self._sketch_of(rep)
+        return matching.may_be_copy(a.fp.signature, a.fp.shingles.size, rep_signature, rep_size, self.config)
 
     def _shingles_of(self, article_id: int) -> np.ndarray:
         cached = self.placer._shingles.get(article_id)
@@ -477,8 +490,7 @@ class _BatchPlacement:
             rep = cluster.representative_id
             if rep is None:
                 continue
-            rep_signature, rep_size = self._sketch_of(rep)
-            if not matching.may_be_copy(a.fp.signature, a.fp.shingles.size, rep_signature, rep_size, self.config):
+            if not self._may_copy(a, rep):
                 continue
             ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):

@@ -128,12 +128,10 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
 def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """article id -> {"copy": cluster id, "event": cluster id}."""
     out: dict[int, dict[str, int]] = {}
-    for part in chunks(list(set(article_ids))):
-        rows = session.execute(
-            select(ClusterMember.article_id, ClusterMember.kind, ClusterMember.cluster_id)
-            .where(ClusterMember.article_id.in_(part))
-        )
-        for article_id, kind, cluster_id in rows:
+    for part in chunks(sorted(set(article_ids))):
+        sql = (f"SELECT article_id, kind, cluster_id FROM cluster_members "
+               f"WHERE article_id IN ({', '.join(['?'] * len(part))})")
+        for article_id, kind, cluster_id in _driver_rows(session, sql, list(part)):
             out.setdefault(article_id, {})[kind] = cluster_id
     return out
 
@@ -212,6 +210,23 @@ def insert_rows(session: Session, model, columns: Sequence[str], rows: list[tupl
                 for row in rows]
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def execute_many(session: Session, sql: str, rows: list[tuple]) -> None:
+    """One statement (`?` placeholders) for many rows through the DBAPI cursor, in the session's
+    transaction; datetimes go in the text form SQLAlchemy's SQLite DateTime stores."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    elif any(isinstance(v, dt.datetime) for v in rows[0]):
+        rows = [tuple(v.strftime(_SQLITE_DATETIME) if isinstance(v, dt.datetime) else v for v in row) for row in rows]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def update_rows(session: Session, model, rows: list[dict[str, Any]]) -> None:

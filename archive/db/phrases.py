@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.db.models import Source, SourcePhrase
+from archive.db import bulk
+from archive.db.models import Source, SourcePhrase, utcnow
 
 
 def learned(session: Session, source_names: Iterable[str] | None, min_articles: int) -> dict[str, set[int]]:
@@ -33,19 +34,12 @@ def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> Non
     if not seen:
         return
     ids = dict(session.execute(select(Source.name, Source.id).where(Source.name.in_({n for n, _ in seen}))).all())
-    rows = [{"source_id": ids[name], "phrase_hash": key, "phrase": phrase[:1000], "count": n}
+    now = utcnow()
+    rows = [(ids[name], key, phrase[:1000], n, now)
             for (name, key), (phrase, n) in sorted(seen.items()) if name in ids]
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(SourcePhrase)
-    stmt = stmt.on_conflict_do_update(index_elements=[SourcePhrase.source_id, SourcePhrase.phrase_hash],
-                                      set_={"count": SourcePhrase.count + stmt.excluded.count})
-    session.execute(stmt, rows)
+    bulk.execute_many(session, (
+        "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count"), rows)
 
 
 def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) -> list[tuple[str, int]]:

@@ -174,13 +174,17 @@ def sketches(session: Session, article_ids: Iterable[int]) -> dict[int, tuple[by
 
 def copy_members(session: Session, cluster_id: int) -> list[tuple]:
     """(article id, published, fetched, attribution, source name, canonical url, url, role) of a cluster."""
-    return list(session.execute(
-        select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
-               Article.canonical_url, Article.url, ClusterMember.role)
-        .join(ClusterMember, ClusterMember.article_id == Article.id)
-        .outerjoin(Source, Source.id == Article.source_id)
-        .where(ClusterMember.cluster_id == cluster_id)
-    ).all())
+    rows = _driver_rows(session, (
+        "SELECT articles.id, articles.published_at, articles.fetched_at, articles.attribution, sources.name, "
+        "articles.canonical_url, articles.url, cluster_members.role FROM cluster_members "
+        "JOIN articles ON articles.id = cluster_members.article_id "
+        "LEFT JOIN sources ON sources.id = articles.source_id WHERE cluster_members.cluster_id = ?"), [cluster_id])
+    return [(r[0], _datetime(r[1]), _datetime(r[2]), *r[3:]) for r in rows]
+
+
+def _datetime(value) -> dt.datetime | None:
+    """A DateTime column read through the DBAPI: SQLite gives SQLAlchemy's stored text form."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def insert_returning_ids(session: Session, model, rows: list[dict[str, Any]]) -> list[int]:

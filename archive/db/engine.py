@@ -53,6 +53,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # A larger page cache than the 2 MB default: the index pages a batch touches (LSH buckets,
     # term postings, memberships) stay in memory instead of being read again from the OS.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    # Checkpoint the write-ahead log every ~40 MB rather than every 4 MB: index pages a run
+    # rewrites batch after batch are copied to the database file once per checkpoint.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

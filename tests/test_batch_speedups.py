@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import pytest
 
 from archive.core import events, sketch
-from archive.core.normalize import _CJK_RE, cjk_share, fold
+from archive.core.normalize import _CJK_RE, cjk_share
 from tests.conftest import SEEDS
 
 def test_chinese_terms_are_jieba_words_with_names():

@@ -10,7 +10,6 @@ import io
 import json
 import threading
 
-import pytest
 
 from tests.conftest import SEEDS
 from tests.reporting_helpers import arc, filled, invoke, invoke_json  # noqa: F401 (fixtures)

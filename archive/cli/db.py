@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 
 from archive.cli import cli
 from archive.cli.context import open_archive

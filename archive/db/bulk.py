@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from archive.db.models import Article, Cluster, ClusterMember, Source
+from archive.db.models import Article, Cluster, Source
 
 # Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
 CHUNK = 5000

@@ -221,3 +221,34 @@ def test_workers_prepare_without_importing_datasketch(tmp_path):
     out = subprocess.run([sys.executable, "-c", WORKER_SCRIPT], input=pickle.dumps(settings),
                          capture_output=True, check=True).stdout.decode().split()
     assert out == [str(settings.sketch.bands[0]), "False", "False"]
+
+
+def test_cached_event_centroids_give_way_to_changes_made_elsewhere(db_url):
+    """The placer keeps event centroids between batches; a row another process changed since
+    (its updated_at moved) is read again, never summed over a stale copy."""
+    from sqlalchemy import update
+
+    from archive.db.engine import transaction
+    from archive.db.models import Cluster, utcnow
+
+    rng = random.Random(23)
+    text = synthetic_text(rng)
+    original = {"id": "o", "url": "https://o.example/1", "title": "Storm", "text": text, "published": "2025-05-01"}
+    reprint = {"id": "r", "url": "https://r.example/1", "title": "Storm", "text": text + "\n\nVia o.example",
+               "published": "2025-05-01T06:00:00"}
+    with open_archive(db_url, 1) as archive:
+        archive.upgrade()
+        archive.ingest_documents(documents([original]))
+        [event] = archive.clusters(kind="event")
+        placer = archive.ingestor.placer
+        assert event["id"] in placer._centroids  # what the next batch would reuse
+        with transaction(archive.factory) as session:  # a curator's change, as curation makes it
+            stored = session.get(Cluster, event["id"])
+            session.execute(update(Cluster).where(Cluster.id == event["id"]).values(
+                centroid={**stored.centroid, "curated-term": 1.0}, updated_at=utcnow()))
+        archive.ingest_documents(documents([reprint]))
+        with transaction(archive.factory) as session:
+            stored = session.get(Cluster, event["id"])
+            assert stored.size == 2
+            assert stored.centroid["curated-term"] == 1.0
+

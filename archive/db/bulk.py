@@ -137,11 +137,11 @@ def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, dict[
 
 
 CLUSTER_FIELDS = ("id", "kind", "representative_id", "event_id", "size", "first_seen", "last_seen",
-                  "first_published", "last_published", "original_reason", "centroid")
+                  "first_published", "last_published", "original_reason", "updated_at")
 
 
 def clusters(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """cluster id -> its placement fields (CLUSTER_FIELDS) as a dict.
+    """cluster id -> its placement fields (CLUSTER_FIELDS, without the centroid) as a dict.
 
     On PostgreSQL the rows are locked (FOR UPDATE) until the transaction ends: a placement that
     changes a cluster's size or centroid never does so from a read another worker made stale.
@@ -153,6 +153,14 @@ def clusters(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str
         query = select(*columns).where(Cluster.id.in_(part)).order_by(Cluster.id)
         for row in session.execute(query.with_for_update() if locking else query):
             out[row.id] = dict(row._mapping)
+    return out
+
+
+def centroids(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str, float] | None]:
+    """cluster id -> its centroid (the summed event-term vector of an event cluster)."""
+    out: dict[int, dict[str, float] | None] = {}
+    for part in chunks(sorted(set(cluster_ids))):
+        out.update(session.execute(select(Cluster.id, Cluster.centroid).where(Cluster.id.in_(part))).all())
     return out
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
 from archive.db import locks, queries
+from archive.db.checkpoint import background_checkpoints
 from archive.db.engine import first_line
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
@@ -146,33 +147,34 @@ class Ingestor:
         workers = self.workers if workers is None else workers
         summary = self.start_run(kind, args or {}, job_name)
         pool: PreparePool | None = None
-        try:
-            chunks = batches(items, self.settings.batch_size, summary.timings)
-            learned = self.boilerplate.snapshot
-            if workers == AUTO:
-                first = next(chunks, None)
-                second = next(chunks, None) if first is not None else None
-                chunks = itertools.chain([c for c in (first, second) if c is not None], chunks)
-                workers = cpu_count() if second is not None else 0
-            pool = PreparePool(self.settings, workers) if workers > 0 else None
-            prepared = (pool.map(chunks, learned) if pool
-                        else (prepare_batch(c, self.settings, learned()) for c in chunks))
-            for batch in prepared:
-                self.store(batch, summary, progress)
-                if self._stop:
-                    break
-        except KeyboardInterrupt:
-            self.finish_run(summary, "interrupted", "stopped by the user")
-            raise
-        except Exception as exc:
-            lost_database = isinstance(exc, DBAPIError)  # expected in operation: no traceback, no SQL
-            brief = f"{type(exc).__name__}: {first_line(exc) if lost_database else exc}"
-            log.error("ingest run %s failed: %s", summary.run_id, brief, exc_info=not lost_database)
-            self.finish_run(summary, "failed", brief)
-            raise
-        finally:
-            if pool:
-                pool.close()
+        with background_checkpoints(self.factory.kw.get("bind")):
+            try:
+                chunks = batches(items, self.settings.batch_size, summary.timings)
+                learned = self.boilerplate.snapshot
+                if workers == AUTO:
+                    first = next(chunks, None)
+                    second = next(chunks, None) if first is not None else None
+                    chunks = itertools.chain([c for c in (first, second) if c is not None], chunks)
+                    workers = cpu_count() if second is not None else 0
+                pool = PreparePool(self.settings, workers) if workers > 0 else None
+                prepared = (pool.map(chunks, learned) if pool
+                            else (prepare_batch(c, self.settings, learned()) for c in chunks))
+                for batch in prepared:
+                    self.store(batch, summary, progress)
+                    if self._stop:
+                        break
+            except KeyboardInterrupt:
+                self.finish_run(summary, "interrupted", "stopped by the user")
+                raise
+            except Exception as exc:
+                lost_database = isinstance(exc, DBAPIError)  # expected in operation: no traceback, no SQL
+                brief = f"{type(exc).__name__}: {first_line(exc) if lost_database else exc}"
+                log.error("ingest run %s failed: %s", summary.run_id, brief, exc_info=not lost_database)
+                self.finish_run(summary, "failed", brief)
+                raise
+            finally:
+                if pool:
+                    pool.close()
         return self.finish_run(summary)
 
     def add(self, item: Document | Rejection, summary: Summary) -> Outcome | None:

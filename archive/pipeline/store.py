@@ -144,7 +144,7 @@ class _Article:
     event_cluster: _Cluster | None = None
     outcome: Outcome | None = None
     db_band_hits: Counter | None = None  # candidates from the archive, counted once per batch
-    db_event_hits: Counter | None = None
+    db_event_ids: np.ndarray | None = None
 
     @property
     def fp(self):
@@ -300,7 +300,7 @@ class _BatchPlacement:
         self.cap = placer.settings.event_sketch.bucket_limit
         # read from the database
         self.db_copy_postings: dict[tuple[int, int], list[int]] = {}
-        self.db_event_postings: dict[int, list[int]] = {}
+        self.db_event_postings: dict[int, np.ndarray] = {}
         self.db_same_text: dict[str, list[int]] = {}
         self.member_of: dict[int, dict[str, Any]] = {}  # article id -> {"copy": _Cluster | id, ...}
         self.clusters: dict[int, _Cluster] = {}
@@ -320,8 +320,8 @@ class _BatchPlacement:
         s = self.session
         self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
         self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
-        self.db_event_postings = bulk.capped_postings(
-            s, 1, 0, {k for a in self.fresh for _, k in a.fp.event_keys}, self.cap)
+        self.db_event_postings = {key: np.array(ids, dtype=np.int64) for key, ids in bulk.capped_postings(
+            s, 1, 0, {k for a in self.fresh for _, k in a.fp.event_keys}, self.cap).items()}
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
@@ -441,27 +441,29 @@ class _BatchPlacement:
         hits.update(extra)
         return hits
 
-    def _event_hits(self, a: _Article) -> Counter:
-        """Shared event terms per candidate, each term's postings newest first and capped."""
-        if a.db_event_hits is None:
-            a.db_event_hits = Counter()
-            for _, key in a.fp.event_keys:
-                a.db_event_hits.update(self.db_event_postings.get(key, ()))
-        hits = None
+    def _event_ranked(self, a: _Article, limit: int) -> list[int]:
+        """The `limit` candidates sharing the most event terms, each term's postings newest first
+        and capped (the batch's articles before the archive's), ties to the newest."""
+        parts = []
         for _, key in a.fp.event_keys:
             newest = self.batch_event_postings.get(key)
-            if not newest:
-                continue
-            if hits is None:
-                hits = a.db_event_hits.copy()
-            hits.update(newest[-self.cap:])
-            hits.subtract(self.db_event_postings.get(key, [])[max(self.cap - len(newest), 0):])
-        return a.db_event_hits if hits is None else hits
+            if newest:
+                parts.append(np.array(newest[-self.cap:], dtype=np.int64))
+                if len(newest) < self.cap and key in self.db_event_postings:
+                    parts.append(self.db_event_postings[key][:self.cap - len(newest)])
+        if not parts:  # nothing from this batch: the archive's postings, gathered once
+            if a.db_event_ids is None:
+                found = [self.db_event_postings[k] for _, k in a.fp.event_keys if k in self.db_event_postings]
+                a.db_event_ids = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+            return _most_shared(a.db_event_ids, limit)
+        parts += [self.db_event_postings[k] for _, k in a.fp.event_keys
+                  if k in self.db_event_postings and k not in self.batch_event_postings]
+        return _most_shared(np.concatenate(parts), limit)
 
     def _ranked(self, a: _Article) -> tuple[list[int], list[int]]:
         """(most shared copy bands, most shared event terms): the `max_candidates` best of each."""
         limit = self.config.max_candidates
-        return _top(self._band_hits(a), limit), _top(self._event_hits(a), limit)
+        return _top(self._band_hits(a), limit), self._event_ranked(a, limit)
 
     def _copy_candidates(self, a: _Article, ranked: tuple[list[int], list[int]]) -> list[int]:
         # A padded reprint (a short text inside a long page) has a low Jaccard that the LSH bands
@@ -675,6 +677,18 @@ def _top(hits: Counter, limit: int) -> list[int]:
 
 
 _HITS_THEN_ID = operator.itemgetter(1, 0)
+
+
+def _most_shared(ids: np.ndarray, limit: int) -> list[int]:
+    """`_top` for ids listed once per shared key: the `limit` most frequent, ties to the highest."""
+    if ids.size == 0:
+        return []
+    unique, counts = np.unique(ids, return_counts=True)
+    ranked = (counts.astype(np.int64) << 32) | unique  # count first, then id (ids stay below 2**32)
+    if ranked.size > limit:
+        ranked = ranked[np.argpartition(ranked, -limit)[-limit:]]
+    ranked.sort()
+    return (ranked[::-1] & 0xFFFFFFFF).tolist()
 
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:

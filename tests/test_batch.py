@@ -252,3 +252,23 @@ def test_cached_event_centroids_give_way_to_changes_made_elsewhere(db_url):
             assert stored.size == 2
             assert stored.centroid["curated-term"] == 1.0
 
+
+
+def test_kept_event_postings_give_way_to_other_writers(sqlite_url):
+    """The writer keeps event postings between batches; articles another process indexed
+    meanwhile are read from the database, not missed."""
+    rng = random.Random(31)
+    text = synthetic_text(rng)
+    record = {"title": "Storm", "text": text, "published": "2025-05-01"}
+    with open_archive(sqlite_url, 1) as first, open_archive(sqlite_url, 1) as other:
+        first.upgrade()
+        first.ingest_documents(documents([{**record, "id": "a", "url": "https://a.example/1"}]))
+        other.ingest_documents(documents([{**record, "id": "b", "url": "https://b.example/1",
+                                           "text": text + "\n\nVia a.example"}]))
+        first.ingest_documents(documents([{**record, "id": "c", "url": "https://c.example/1",
+                                           "text": text + "\n\nVia b.example"}]))
+        ids = {a["url"]: a["id"] for c in first.clusters(kind="copy") for a in c["articles"]}
+        kept = first.ingestor.placer.event_postings._terms
+        assert kept, "the first writer keeps postings"
+        newest_first = [ids[f"https://{x}.example/1"] for x in "cba"]
+        assert all(list(postings) == newest_first for postings in kept.values())

@@ -52,6 +52,7 @@ from archive.db.models import (
     utcnow,
 )
 from archive.pipeline.extract import Document
+from archive.pipeline.postings import EventPostings
 
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
@@ -176,6 +177,7 @@ class Placer:
         self._sketches: OrderedDict[int, tuple[np.ndarray, int]] = OrderedDict()
         self._centroids: OrderedDict[int, tuple[tuple, dict[str, float] | None]] = OrderedDict()
         self._sources: dict[str, int] = {}
+        self.event_postings = EventPostings(settings.event_sketch.bucket_limit)
 
     def _remember_shingles(self, article_id: int, shingles: np.ndarray) -> None:
         self._shingles[article_id] = shingles
@@ -320,8 +322,7 @@ class _BatchPlacement:
         s = self.session
         self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
         self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
-        self.db_event_postings = {key: np.array(ids, dtype=np.int64) for key, ids in bulk.capped_postings(
-            s, 1, 0, {k for a in self.fresh for _, k in a.fp.event_keys}, self.cap).items()}
+        self.db_event_postings = self.placer.event_postings.read(s, {k for a in self.fresh for _, k in a.fp.event_keys})
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
@@ -649,6 +650,7 @@ class _BatchPlacement:
         bulk.insert_rows(s, BandKey, ("level", "band", "key", "article_id"),
                          [(0, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
                          + [(1, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys])
+        self.placer.event_postings.added(s, self.batch_event_postings)
         for a in self.fresh:
             a.outcome.article_id = a.id
             a.outcome.copy_cluster = a.copy_cluster.id

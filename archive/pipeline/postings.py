@@ -1,0 +1,81 @@
+"""The event index's capped postings, kept between batches by the one process writing an SQLite archive.
+
+Every batch reads, for each salient term of its articles, the `cap` newest articles indexed under
+it (`archive.db.bulk.capped_postings`). Frequent terms come back batch after batch, so the writer
+keeps what it read, adds its own new articles to it after each write, and reads only the terms it
+has not seen. That is only right while nobody else adds to the index: before each batch, under
+SQLite's write lock, the largest rowid of `band_keys` is compared with the one this writer left
+after its own last write; any other writer (another ingest, a crawl, `archive check --repair`)
+moves it, and the cache is emptied. On PostgreSQL, where several workers write at once and ids
+are not committed in order, nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from archive.db import bulk
+
+# Terms kept: each an array of at most `cap` ids (about 1 KB at cap 100), so about 100 MB at most.
+CACHE_TERMS = 100_000
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+class EventPostings:
+    def __init__(self, cap: int, level: int = 1, band: int = 0, max_terms: int = CACHE_TERMS):
+        self.cap, self.level, self.band, self.max_terms = cap, level, band, max_terms
+        self._terms: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._mark: int | None = None  # band_keys' largest rowid after this writer's last batch
+
+    def read(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
+        """key -> ids newest first (at most `cap`; empty when none), for every key asked."""
+        if session.get_bind().dialect.name != "sqlite":
+            return self._from_database(session, set(keys))
+        mark = _largest_rowid(session)
+        if mark != self._mark:  # someone else wrote to the index (or this is the first batch)
+            self._terms.clear()
+            self._mark = mark
+        out, missing = {}, []
+        for key in set(keys):
+            ids = self._terms.get(key)
+            if ids is None:
+                missing.append(key)
+            else:
+                self._terms.move_to_end(key)
+                out[key] = ids
+        found = self._from_database(session, missing)
+        for key, ids in found.items():
+            self._keep(key, ids)
+        out.update(found)
+        return out
+
+    def added(self, session: Session, new_ids: Mapping[int, Sequence[int]]) -> None:
+        """After this writer indexed `new_ids` (key -> ids in the order written): put them in front."""
+        if session.get_bind().dialect.name != "sqlite":
+            return
+        for key, ids in new_ids.items():
+            cached = self._terms.get(key)
+            if cached is not None:
+                newest = np.array(ids[::-1][: self.cap], dtype=np.int64)
+                self._terms[key] = np.concatenate([newest, cached])[: self.cap]
+        self._mark = _largest_rowid(session)
+
+    def _from_database(self, session: Session, keys: Sequence[int] | set[int]) -> dict[int, np.ndarray]:
+        if not keys:
+            return {}
+        found = bulk.capped_postings(session, self.level, self.band, keys, self.cap)
+        return {key: np.array(found[key], dtype=np.int64) if key in found else _EMPTY for key in keys}
+
+    def _keep(self, key: int, ids: np.ndarray) -> None:
+        self._terms[key] = ids
+        if len(self._terms) > self.max_terms:
+            self._terms.popitem(last=False)
+
+
+def _largest_rowid(session: Session) -> int:
+    return session.execute(text("SELECT coalesce(max(rowid), 0) FROM band_keys")).scalar_one()

@@ -514,8 +514,9 @@ class _BatchPlacement:
         for _, key in a.fp.event_keys:
             self.batch_event_postings.setdefault(key, []).append(a.id)
         self.member_of[a.id] = {COPY: a.copy_cluster, EVENT: a.event_cluster}
-        self.placer._remember_shingles(a.id, a.fp.shingles)
-        self.placer._remember_sketch(a.id, a.fp.signature, int(a.fp.shingles.size))
+        if a.copy_cluster.representative_id == a.id:  # copies are checked against originals only
+            self.placer._remember_shingles(a.id, a.fp.shingles)
+            self.placer._remember_sketch(a.id, a.fp.signature, int(a.fp.shingles.size))
 
     def _find_copy(self, a: _Article, ranked) -> tuple[_Cluster, int, matching.Overlap] | None:
         """(copy cluster, matched original, overlap) of the best verified copy match, or None."""

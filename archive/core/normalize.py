@@ -22,7 +22,6 @@ _CJK_RANGES = (
 )
 _TOKEN_RE = re.compile(rf"[{_CJK_RANGES}]|[^\W{_CJK_RANGES}]+", re.UNICODE)
 _CJK_RE = re.compile(rf"[{_CJK_RANGES}]")
-_ALNUM_RE = re.compile(r"[^\W_]")  # exactly the characters for which str.isalnum() is true
 _KANA_RE = re.compile(r"[\u3040-\u30ff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -64,11 +63,11 @@ def canonical_text(text: str) -> str:
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK characters among the non-space characters of `text`."""
-    letters = _ALNUM_RE.subn("", text)[1]
+    """Share of CJK characters among the letters and digits of `text` (`str.isalnum`)."""
+    letters = sum(map(str.isalnum, text))
     if not letters:
         return 0.0
-    return _CJK_RE.subn("", text)[1] / letters
+    return len(_CJK_RE.findall(text)) / letters
 
 
 def is_cjk(text: str, threshold: float = 0.3) -> bool:

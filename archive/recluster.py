@@ -1,8 +1,8 @@
 """Rebuild the clusters from stored data with other thresholds, honouring manual decisions.
 
 Nothing is re-read from raw documents: copy candidates come from the stored MinHash signatures
-(band keys recomputed from them), copies are verified on the shingles of the stored clean text,
-events use the stored term vectors. Articles are streamed; the index it builds (article ids per
+(band keys recomputed from them), copies are verified on the stored shingle sets (the clean text's
+shingles for articles stored before they were kept), and events use the stored term vectors. Articles are streamed; the index it builds (article ids per
 band key and per term) and the originals' shingles stay in memory for the run. Articles are replayed in id order (the order they were
 archived) with the same rules as placement: a copy is verified against the original of its copy
 cluster (no chaining), a new text joins the event whose centroid it is closest to within the
@@ -60,6 +60,12 @@ class _Item:
     event_terms: dict[str, float]
     clean_text: str  # held only while this article is placed
     language: str | None
+    stored_shingles: bytes | None = None  # articles.shingles (NULL before migration 0004)
+
+    def shingles(self, config: sketch.SketchConfig) -> np.ndarray:
+        if self.stored_shingles is not None:
+            return sketch.shingles_from_bytes(self.stored_shingles)
+        return sketch.shingle_set(self.clean_text, config)
 
     @property
     def when(self) -> dt.datetime:
@@ -151,13 +157,13 @@ class _Replay:
 
     def _original_shingles(self, article_id: int) -> np.ndarray:
         found = self.shingles.get(article_id)
-        if found is None:  # an earlier member elected original later: read its text again
-            text = bulk.clean_texts(self.session, [article_id]).get(article_id) or ""
-            found = self.shingles[article_id] = sketch.shingle_set(text, self.settings.sketch)
+        if found is None:  # an earlier member elected original later: read its shingles again
+            found = self.shingles[article_id] = bulk.shingle_sets(
+                self.session, [article_id], self.settings.sketch).get(article_id, np.zeros(0, np.uint32))
         return found
 
     def place(self, item: _Item) -> None:
-        shingles = sketch.shingle_set(item.clean_text, self.settings.sketch)
+        shingles = item.shingles(self.settings.sketch)
         copy_keys = sketch.band_keys(item.signature, self.settings.sketch.bands, level=0)
         event_keys = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
         self.candidates[item.id] = item.candidate
@@ -290,14 +296,14 @@ def _load(session: Session) -> Iterator[_Item]:
     rows = session.execute(
         select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
                Article.canonical_url, Article.url, Article.text_hash, Article.signature, Article.event_terms,
-               Article.clean_text, Article.language)
+               Article.clean_text, Article.language, Article.shingles)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(Article.id)
         .execution_options(yield_per=LOAD_CHUNK)
     )
     for r in rows:
         yield _Item(r[0], matching.Candidate(*r[:7]), r.text_hash, sketch.signature_from_bytes(r.signature),
-                    r.event_terms or {}, r.clean_text or "", r.language)
+                    r.event_terms or {}, r.clean_text or "", r.language, r.shingles)
 
 
 # -- comparing with what the database holds ------------------------------------------------------

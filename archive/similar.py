@@ -107,12 +107,12 @@ def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) 
     ranked = sorted(rows, key=lambda r: (-_estimated_copy_score(fp, r), -events.cosine(fp.event_terms, r.event_terms or {}),
                                          r.id))[: top * 2]
     likely = [r.id for r in ranked if _estimated_copy_score(fp, r) >= EXACT_FROM]
-    texts = bulk.clean_texts(session, likely)
+    shingle_sets = bulk.shingle_sets(session, likely, settings.sketch)
     member_of = bulk.memberships(session, [r.id for r in ranked])
     results = []
     for r in ranked:
-        if r.id in texts:
-            ov = matching.overlap(fp.shingles, sketch.shingle_set(texts[r.id] or "", settings.sketch))
+        if r.id in shingle_sets:
+            ov = matching.overlap(fp.shingles, shingle_sets[r.id])
             jaccard, containment, copy = ov.jaccard, ov.containment, matching.is_copy(ov, config)
         else:  # far below any copy threshold: the signature's estimate is shown
             jaccard = sketch.estimated_jaccard(fp.signature, sketch.signature_from_bytes(r.signature))

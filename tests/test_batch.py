@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings as hsettings
@@ -20,6 +21,7 @@ from archive.pipeline.batch import prepare_batch
 from archive.pipeline.extract import Document, extract
 from archive.pipeline.fingerprint import fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
+from tests.conftest import _truncate_pg
 
 WORDS = ("harbour council budget river bridge minister storm vaccine election court museum railway "
          "festival drought factory airport senate tariff protest satellite").split()
@@ -272,3 +274,53 @@ def test_kept_event_postings_give_way_to_other_writers(sqlite_url):
         assert kept, "the first writer keeps postings"
         newest_first = [ids[f"https://{x}.example/1"] for x in "cba"]
         assert all(list(postings) == newest_first for postings in kept.values())
+
+
+def test_copy_checks_read_stored_shingle_sets_and_older_rows_fall_back(db_url):
+    """Each article keeps its shingle set; copies are checked on it. Articles stored before the
+    column existed (NULL) are shingled from their clean text and placed the same way."""
+    from sqlalchemy import update
+
+    from archive.db import bulk
+    from archive.db.engine import transaction
+    from archive.db.models import Article
+
+    records = corpus(n_originals=9, seed=41)
+    originals = [r for r in records if r["id"].startswith("o")]
+    later = [r for r in records if not r["id"].startswith("o")]
+    placements = []
+    for forget in (False, True):
+        with open_archive(db_url, 500) as archive:
+            archive.upgrade()
+            archive.ingest_documents(documents(originals))
+            with transaction(archive.factory) as session:
+                rows = session.execute(select(Article.id, Article.clean_text, Article.shingles)).all()
+                cfg = archive.settings.sketch
+                for article_id, text, stored in rows:
+                    assert np.array_equal(sketch.shingles_from_bytes(stored), sketch.shingle_set(text, cfg))
+                if forget:  # as after the upgrade to 0004: the older rows hold none
+                    session.execute(update(Article).values(shingles=None))
+                else:  # the stored set is what is read, not the text
+                    marked = np.array([1, 2, 3], dtype=np.uint32)
+                    session.execute(update(Article).where(Article.id == rows[0][0])
+                                    .values(shingles=sketch.shingles_bytes(marked)))
+                    assert np.array_equal(bulk.shingle_sets(session, [rows[0][0]], cfg)[rows[0][0]], marked)
+                    session.execute(update(Article).where(Article.id == rows[0][0])
+                                    .values(shingles=sketch.shingles_bytes(sketch.shingle_set(rows[0][1], cfg))))
+                found = bulk.shingle_sets(session, [r[0] for r in rows], cfg)
+                assert all(np.array_equal(found[i], sketch.shingle_set(text, cfg)) for i, text, _ in rows)
+        with open_archive(db_url, 500) as archive:  # a new writer: nothing cached
+            summary = archive.ingest_documents(documents(later))
+            placements.append((partition(archive), summary.copies))
+        _empty(db_url)
+    assert placements[0] == placements[1]
+    assert placements[0][1] == len(later)  # every reprint and trimmed copy found its original
+
+
+def _empty(url: str) -> None:
+    """Start the archive at `url` over (the next `upgrade` migrates it again)."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        _truncate_pg(url)

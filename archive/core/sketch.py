@@ -129,6 +129,15 @@ def shingle_set(text: str, config: SketchConfig) -> np.ndarray:
     return np.unique(shingle_hashes(text, config))
 
 
+def shingles_bytes(shingles: np.ndarray) -> bytes:
+    """A shingle set as stored (`articles.shingles`): little-endian uint32, sorted as given."""
+    return np.asarray(shingles, dtype="<u4").tobytes()
+
+
+def shingles_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32, copy=False)
+
+
 def _identity(value):
     return value
 

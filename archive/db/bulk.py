@@ -12,11 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from archive.core import sketch
+from archive.core.sketch import SketchConfig
 from archive.db.models import Article, Cluster, Source
 
 # Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
@@ -168,6 +171,23 @@ def clean_texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for part in chunks(sorted(set(article_ids))):
         out.update(session.execute(select(Article.id, Article.clean_text).where(Article.id.in_(part))).all())
+    return out
+
+
+def shingle_sets(session: Session, article_ids: Iterable[int], config: SketchConfig) -> dict[int, np.ndarray]:
+    """article id -> its sorted distinct shingle hashes: the stored set, or (for articles stored
+    before the column existed) the set of its clean text."""
+    out: dict[int, np.ndarray] = {}
+    for part in chunks(sorted(set(article_ids))):
+        sql = f"SELECT id, shingles FROM articles WHERE id IN ({', '.join(['?'] * len(part))})"
+        unstored = []
+        for article_id, stored in _driver_rows(session, sql, list(part)):
+            if stored is None:
+                unstored.append(article_id)
+            else:
+                out[article_id] = sketch.shingles_from_bytes(stored)
+        for article_id, text in clean_texts(session, unstored).items():
+            out[article_id] = sketch.shingle_set(text or "", config)
     return out
 
 

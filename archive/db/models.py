@@ -124,6 +124,9 @@ class Article(Base):
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     shingle_count: Mapped[int] = mapped_column(Integer, default=0)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+    # Sorted distinct shingle hashes (little-endian uint32), for exact copy checks without
+    # re-shingling the text; NULL for articles stored before migration 0004.
+    shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
     event_terms: Mapped[dict[str, Any] | None]
     removed: Mapped[list[Any] | None]  # [{"rule": ..., "text": ...}] boilerplate kept for audit
 
@@ -254,7 +257,7 @@ class SourcePhrase(Base):
     __tablename__ = "source_phrases"
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
     phrase_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    phrase: Mapped[str] = mapped_column(Text)
+    phrase: Mapped[str] = mapped_column(Text)  # stored once learned; "" while only counted
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[timestamp] = mapped_column(default=utcnow)
 

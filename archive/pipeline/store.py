@@ -273,7 +273,8 @@ class Placer:
                 "byline": ex.byline, "attribution": ex.attribution, "published_at": ex.published_at,
                 "fetched_at": a.fetched_at, "language": fp.language, "clean_text": ex.text,
                 "text_hash": fp.text_hash, "shingle_count": int(fp.shingles.size),
-                "signature": sketch.signature_bytes(fp.signature), "event_terms": fp.event_terms,
+                "signature": sketch.signature_bytes(fp.signature),
+                "shingles": sketch.shingles_bytes(fp.shingles), "event_terms": fp.event_terms,
                 "removed": [{"rule": r.rule, "text": r.text} for r in ex.removed],
             })
         for a, article_id in zip(fresh, bulk.insert_returning_ids(session, Article, rows)):
@@ -338,7 +339,7 @@ class _BatchPlacement:
         copies = [c for c in self.clusters.values() if c.kind == COPY]
         self._load_clusters({c.event_id for c in copies if c.event_id})
         self._load_sketches({c.representative_id for c in copies})
-        # The originals whose texts the batch's copy checks will need, read in one query.
+        # The shingle sets of the originals the batch's copy checks will need, read in one query.
         needed = set()
         for a, copy_ids, _ in wanted:
             for article_id in copy_ids:
@@ -346,7 +347,7 @@ class _BatchPlacement:
                 rep = cluster.representative_id if cluster else None
                 if rep is not None and rep in self.placer._sketches and self._may_copy(a, rep):
                     needed.add(rep)
-        self._load_texts(needed)
+        self._load_shingles(needed)
 
     def _load_memberships(self, article_ids, with_clusters: bool = True) -> None:
         missing = [i for i in article_ids if i not in self.member_of]
@@ -381,11 +382,11 @@ class _BatchPlacement:
                 cluster.centroid = stored.get(cluster.id)
                 self.placer._remember_centroid(cluster.id, _version(cluster), cluster.centroid)
 
-    def _load_texts(self, article_ids) -> None:
+    def _load_shingles(self, article_ids) -> None:
         cache = self.placer._shingles
         missing = [i for i in article_ids if i is not None and i not in cache]
-        for article_id, text in bulk.clean_texts(self.session, missing).items():
-            self.placer._remember_shingles(article_id, sketch.shingle_set(text or "", self.placer.settings.sketch))
+        for article_id, shingles in bulk.shingle_sets(self.session, missing, self.placer.settings.sketch).items():
+            self.placer._remember_shingles(article_id, shingles)
 
     def _load_sketches(self, article_ids) -> None:
         cache = self.placer._sketches
@@ -408,7 +409,7 @@ class _BatchPlacement:
     def _shingles_of(self, article_id: int) -> np.ndarray:
         cached = self.placer._shingles.get(article_id)
         if cached is None:
-            self._load_texts([article_id])
+            self._load_shingles([article_id])
             cached = self.placer._shingles[article_id]
         self.placer._shingles.move_to_end(article_id)
         return cached

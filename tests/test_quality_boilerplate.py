@@ -10,7 +10,7 @@ import random
 from sqlalchemy import func, select
 
 from archive.core import boilerplate
-from archive.db.models import SourcePhrase
+from archive.db.models import Source, SourcePhrase
 
 FOOTER = "Copyright © 2024 Kelmor Daily News. All rights reserved."
 HEADER = "Kelmor Daily: your town, every day"
@@ -46,7 +46,14 @@ def test_a_source_footer_is_learned_and_removed_from_later_articles(archive, tmp
     assert "Kelmor Daily News" in article(records[9])["clean_text"]  # another source keeps it
     with archive.session() as session:
         learned = session.scalar(select(func.max(SourcePhrase.count)))
+        texts = {(name, key): phrase for name, key, phrase in session.execute(
+            select(Source.name, SourcePhrase.phrase_hash, SourcePhrase.phrase).join(Source))}
     assert learned >= 5
+    # The learned phrases' texts are kept for audit; a phrase seen once is only counted.
+    kelmor = "kelmor-daily.example"
+    assert texts[(kelmor, boilerplate.phrase_key(HEADER))] == HEADER
+    assert texts[(kelmor, boilerplate.phrase_key(FOOTER.split(". ")[0] + "."))].startswith("Copyright")
+    assert texts[("other.example", boilerplate.phrase_key(HEADER))] == ""  # seen once there
 
 
 def test_strip_learned_keeps_other_sentences_of_a_line():

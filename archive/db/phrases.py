@@ -30,13 +30,16 @@ def learned(session: Session, source_names: Iterable[str] | None, min_articles: 
 
 
 def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> None:
-    """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in)."""
+    """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in).
+
+    Most edge phrases are seen once and never again, so a phrase's text is stored only once it is
+    learned (`describe`); until then the row holds its key and count, and an empty text.
+    """
     if not seen:
         return
-    ids = dict(session.execute(select(Source.name, Source.id).where(Source.name.in_({n for n, _ in seen}))).all())
+    ids = _source_ids(session, {n for n, _ in seen})
     now = utcnow()
-    rows = [(ids[name], key, phrase[:1000], n, now)
-            for (name, key), (phrase, n) in sorted(seen.items()) if name in ids]
+    rows = [(ids[name], key, "", n, now) for (name, key), (_, n) in sorted(seen.items()) if name in ids]
     bulk.execute_many(session, (
         "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count"), rows)
@@ -59,3 +62,16 @@ def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) 
                        SourcePhrase.count >= min_articles))
             out += [(n, k) for n, k in rows if (n, k) in wanted]
     return out
+
+
+def describe(session: Session, learned: dict[tuple[str, int], str]) -> None:
+    """Store the text of newly learned phrases: (source name, phrase key) -> phrase."""
+    if not learned:
+        return
+    ids = _source_ids(session, {n for n, _ in learned})
+    bulk.execute_many(session, "UPDATE source_phrases SET phrase = ? WHERE source_id = ? AND phrase_hash = ?",
+                      [(phrase[:1000], ids[name], key) for (name, key), phrase in sorted(learned.items()) if name in ids])
+
+
+def _source_ids(session: Session, names: set[str]) -> dict[str, int]:
+    return dict(session.execute(select(Source.name, Source.id).where(Source.name.in_(names))).all())

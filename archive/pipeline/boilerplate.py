@@ -6,7 +6,8 @@ stage, which removes those edge sentences before fingerprinting (`archive.pipeli
 in `articles.removed` with the rule "source-boilerplate"). After each batch is placed, its edge
 phrases are counted per source (`archive.db.phrases`) and the ones that reached the threshold
 are added to the snapshot (reading only the batch's phrases back, so the cost per batch does not
-grow with what was learned), so learning takes effect from the next batch on.
+grow with what was learned), so learning takes effect from the next batch on. A phrase's text is
+stored when it is learned: the many phrases seen once keep only their key and count.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ class SourceBoilerplate:
                 seen[(name, key)] = (phrase, n + 1)
         phrases.count(session, seen)
         crossed = phrases.at_least(session, list(seen), self.min_articles)
-        if crossed:
+        new = [(name, key) for name, key in crossed if key not in self._learned.get(name, ())]
+        if new:
+            phrases.describe(session, {pair: seen[pair][0] for pair in new})
             learned = dict(self._learned)  # a new mapping: snapshots already handed out stay as they were
-            for name, key in crossed:
+            for name, key in new:
                 learned[name] = learned.get(name, set()) | {key}
             self._learned = learned

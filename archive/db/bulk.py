@@ -92,13 +92,29 @@ def _driver_rows(session: Session, sql: str, params: list) -> list[tuple]:
         cursor.close()
 
 
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small).
 
-    The wanted pairs are joined as a VALUES list so each is one seek on (level, band, key): an
-    `IN` on the key alone would scan the whole level.
+    Each wanted pair is one seek on (level, band, key): an `IN` on the key alone would scan the
+    whole level. On SQLite the pairs are joined as a VALUES list; on PostgreSQL they go as two
+    arrays into a LATERAL lookup, which is a nested loop of index seeks whatever the planner's
+    statistics say (a VALUES join planned while the table grew faster than autoanalyze kept up
+    became a scan of the whole level, a cost growing with the archive), and whose text stays the
+    same size whatever the number of keys.
     """
     out: dict[tuple[int, int], list[int]] = {}
+    if _is_postgresql(session):
+        for part in chunks(sorted(set(keys)), CHUNK):
+            sql = ("SELECT w.band, w.key, s.article_id FROM unnest(?::smallint[], ?::bigint[]) AS w(band, key) "
+                   "CROSS JOIN LATERAL (SELECT article_id FROM band_keys WHERE level = ? AND band = w.band "
+                   "AND key = w.key) AS s")
+            for band, key, article_id in _driver_rows(session, sql, [[b for b, _ in part], [k for _, k in part], level]):
+                out.setdefault((band, key), []).append(article_id)
+        return out
     for part in chunks(sorted(set(keys)), CHUNK // 2):
         params: list[int] = [v for pair in part for v in pair]
         sql = (f"WITH wanted(band, key) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) "
@@ -110,31 +126,47 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
 
 
 def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int) -> dict[int, list[int]]:
-    """key -> the `cap` newest article ids indexed under it, newest first, in a few statements."""
+    """key -> the `cap` newest article ids indexed under it, newest first, in a few statements
+    (on PostgreSQL an array of keys into a LATERAL top-`cap` seek; on SQLite a UNION ALL of them)."""
     out: dict[int, list[int]] = {}
     distinct = sorted(set(keys))
-    for part in chunks(distinct, _UNION_CHUNK):
-        selects, params = [], []
-        for i, key in enumerate(part):
-            selects.append(
-                f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
-                f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
-            )
-            params += [level, band, key, cap]
-        for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
-            out.setdefault(key, []).append(article_id)
+    if _is_postgresql(session):
+        sql = ("SELECT w.key, s.article_id FROM unnest(?::bigint[]) AS w(key) CROSS JOIN LATERAL "
+               "(SELECT article_id FROM band_keys WHERE level = ? AND band = ? AND key = w.key "
+               "ORDER BY article_id DESC LIMIT ?) AS s")
+        for part in chunks(distinct, CHUNK):
+            for key, article_id in _driver_rows(session, sql, [list(part), level, band, cap]):
+                out.setdefault(key, []).append(article_id)
+    else:
+        for part in chunks(distinct, _UNION_CHUNK):
+            selects, params = [], []
+            for i, key in enumerate(part):
+                selects.append(
+                    f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
+                    f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
+                )
+                params += [level, band, key, cap]
+            for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
+                out.setdefault(key, []).append(article_id)
     for ids in out.values():
         ids.sort(reverse=True)
     return out
+
+
+def _id_filter(session: Session, column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """`column` among `ids`: `= ANY(array)` on PostgreSQL (one parameter), an IN list on SQLite."""
+    if _is_postgresql(session):
+        return f"{column} = ANY(?::bigint[])", [list(ids)]
+    return f"{column} IN ({', '.join(['?'] * len(ids))})", list(ids)
 
 
 def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """article id -> {"copy": cluster id, "event": cluster id}."""
     out: dict[int, dict[str, int]] = {}
     for part in chunks(sorted(set(article_ids))):
-        sql = (f"SELECT article_id, kind, cluster_id FROM cluster_members "
-               f"WHERE article_id IN ({', '.join(['?'] * len(part))})")
-        for article_id, kind, cluster_id in _driver_rows(session, sql, list(part)):
+        where, params = _id_filter(session, "article_id", part)
+        sql = f"SELECT article_id, kind, cluster_id FROM cluster_members WHERE {where}"
+        for article_id, kind, cluster_id in _driver_rows(session, sql, params):
             out.setdefault(article_id, {})[kind] = cluster_id
     return out
 
@@ -179,9 +211,9 @@ def shingle_sets(session: Session, article_ids: Iterable[int], config: SketchCon
     before the column existed) the set of its clean text."""
     out: dict[int, np.ndarray] = {}
     for part in chunks(sorted(set(article_ids))):
-        sql = f"SELECT id, shingles FROM articles WHERE id IN ({', '.join(['?'] * len(part))})"
+        where, params = _id_filter(session, "id", part)
         unstored = []
-        for article_id, stored in _driver_rows(session, sql, list(part)):
+        for article_id, stored in _driver_rows(session, f"SELECT id, shingles FROM articles WHERE {where}", params):
             if stored is None:
                 unstored.append(article_id)
             else:

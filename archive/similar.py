@@ -123,7 +123,7 @@ def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) 
         results.append({
             "id": r.id, "title": r.title, "source": r.name, "url": r.url,
             "published_at": r.published_at.isoformat(sep=" ", timespec="seconds") if r.published_at else None,
-            "jaccard": round(jaccard, 4), "containment": round(containment, 4), "exact": r.id in texts,
+            "jaccard": round(jaccard, 4), "containment": round(containment, 4), "exact": r.id in shingle_sets,
             "event_cosine": round(cosine, 4), "verdict": verdict,
             "copy_cluster": member_of.get(r.id, {}).get("copy"), "event_cluster": member_of.get(r.id, {}).get("event"),
         })

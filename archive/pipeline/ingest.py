@@ -133,12 +133,22 @@ class Ingestor:
         summary.status = status or ("interrupted" if self._stop else "ok")
         summary.error = error
         summary.finished_at = utcnow()
-        with self.factory() as session, session.begin():
-            run = session.get(IngestRun, summary.run_id)
-            run.status, run.error, run.finished_at = summary.status, error, summary.finished_at
-            for field in ("read", "new", "copies", "duplicates", "rejected", "events_touched"):
-                setattr(run, field, getattr(summary, field))
-        return summary
+        for attempt in range(1, locks.MAX_ATTEMPTS + 1):
+            try:
+                with self.factory() as session, session.begin():
+                    run = session.get(IngestRun, summary.run_id)
+                    run.status, run.error, run.finished_at = summary.status, error, summary.finished_at
+                    for field in ("read", "new", "copies", "duplicates", "rejected", "events_touched"):
+                        setattr(run, field, getattr(summary, field))
+                return summary
+            except DBAPIError as exc:
+                # A connection cut right after the last batch (a database restart) must not leave
+                # a finished run looking as if it still ran: the pool reconnects on the next try.
+                if not exc.connection_invalidated or attempt == locks.MAX_ATTEMPTS:
+                    raise
+                log.info("run %s: recording its end again (%s)", summary.run_id, first_line(exc))
+                time.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")
 
     def run(self, items: Iterable[Document | Rejection], kind: str = "ingest", args: dict | None = None,
             job_name: str | None = None, progress: ProgressCallback | None = None,

@@ -324,3 +324,22 @@ def _empty(url: str) -> None:
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     else:
         _truncate_pg(url)
+
+
+def test_event_centroid_cache_is_bounded_by_terms_not_events(monkeypatch):
+    """Centroids grow with their events: the writer's cache holds a budget of terms, dropping the
+    least recently used events first, whatever the number of events."""
+    from archive.pipeline import store
+
+    monkeypatch.setattr(store, "_CENTROID_CACHE_TERMS", 100)
+    placer = store.Placer(load_settings({}))
+    centroid = {f"term{i}": 1.0 for i in range(30)}
+    for cluster_id in range(1, 6):
+        placer._remember_centroid(cluster_id, ("v", cluster_id), centroid)
+    assert list(placer._centroids) == [3, 4, 5] and placer._centroid_terms == 90
+    placer._remember_centroid(4, ("v", 40), {"term": 1.0})  # a newer version replaces, not adds
+    assert list(placer._centroids) == [3, 5, 4] and placer._centroid_terms == 61
+    assert placer._cached_centroid(4, ("v", 40)) == (True, {"term": 1.0})
+    assert placer._cached_centroid(3, ("v", 30)) == (False, None)  # a stale version is not used
+    placer._remember_centroid(6, ("v", 6), {f"big{i}": 1.0 for i in range(150)})  # alone over budget
+    assert list(placer._centroids) == [6] and placer._centroid_terms == 150

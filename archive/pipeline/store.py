@@ -57,12 +57,14 @@ from archive.pipeline.postings import EventPostings
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
 
-_SHINGLE_CACHE = 16384  # shingle sets of originals copies were checked against: up to ~70 MB
+_SHINGLE_CACHE = 16384  # shingle sets of originals copies were checked against: ~2 KB each, ~35 MB
 _SKETCH_CACHE = 16384  # 512-byte signatures of recent copy clusters' originals: about 12 MB
-# Centroids of recently read or written events, by (updated_at, size): about 7 KB each. Events
-# near the newest articles are read by batch after batch; decoding their JSON again each time
-# was a tenth of the writer's time.
-_CENTROID_CACHE = 8192
+# Centroids of recently read or written events, by (updated_at, size). Events near the newest
+# articles are read by batch after batch; decoding their JSON again each time was a tenth of the
+# writer's time. A centroid holds up to `centroid_terms` terms and 100 names at about 120 bytes
+# a term as a dict, so the cache is bounded by terms, not events: a count bound let it grow with
+# the events' sizes (88 MB for 8,192 events of 90 terms at 40,000 articles, more as events grow).
+_CENTROID_CACHE_TERMS = 400_000  # about 48 MB
 _SAME_TEXT_LIMIT = 5
 
 
@@ -176,6 +178,7 @@ class Placer:
         self._shingles: OrderedDict[int, np.ndarray] = OrderedDict()
         self._sketches: OrderedDict[int, tuple[np.ndarray, int]] = OrderedDict()
         self._centroids: OrderedDict[int, tuple[tuple, dict[str, float] | None]] = OrderedDict()
+        self._centroid_terms = 0  # terms held by the cached centroids
         self._sources: dict[str, int] = {}
         self.event_postings = EventPostings(settings.event_sketch.bucket_limit)
 
@@ -190,10 +193,14 @@ class Placer:
             self._sketches.popitem(last=False)
 
     def _remember_centroid(self, cluster_id: int, version: tuple, centroid: dict[str, float] | None) -> None:
+        previous = self._centroids.pop(cluster_id, None)
+        if previous is not None:
+            self._centroid_terms -= len(previous[1] or ())
         self._centroids[cluster_id] = (version, centroid)
-        self._centroids.move_to_end(cluster_id)
-        if len(self._centroids) > _CENTROID_CACHE:
-            self._centroids.popitem(last=False)
+        self._centroid_terms += len(centroid or ())
+        while self._centroid_terms > _CENTROID_CACHE_TERMS and len(self._centroids) > 1:
+            _, (_, evicted) = self._centroids.popitem(last=False)
+            self._centroid_terms -= len(evicted or ())
 
     def _cached_centroid(self, cluster_id: int, version: tuple) -> tuple[bool, dict[str, float] | None]:
         """(found, centroid): found only when the cluster's row is unchanged since it was cached."""

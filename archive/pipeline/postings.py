@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from archive.db import bulk
 
-# Terms kept: each an array of at most `cap` ids (about 1 KB at cap 100), so about 100 MB at most.
+# Terms kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
+# 100, plus about 100 of array header), so about 50 MB at most.
 CACHE_TERMS = 100_000
-_EMPTY = np.empty(0, dtype=np.int64)
+_IDS = np.uint32
+_EMPTY = np.empty(0, dtype=_IDS)
 
 
 class EventPostings:
@@ -61,7 +63,7 @@ class EventPostings:
         for key, ids in new_ids.items():
             cached = self._terms.get(key)
             if cached is not None:
-                newest = np.array(ids[::-1][: self.cap], dtype=np.int64)
+                newest = np.array(ids[::-1][: self.cap], dtype=_IDS)
                 self._terms[key] = np.concatenate([newest, cached])[: self.cap]
         self._mark = _largest_rowid(session)
 
@@ -69,7 +71,7 @@ class EventPostings:
         if not keys:
             return {}
         found = bulk.capped_postings(session, self.level, self.band, keys, self.cap)
-        return {key: np.array(found[key], dtype=np.int64) if key in found else _EMPTY for key in keys}
+        return {key: np.array(found[key], dtype=_IDS) if key in found else _EMPTY for key in keys}
 
     def _keep(self, key: int, ids: np.ndarray) -> None:
         self._terms[key] = ids

@@ -22,6 +22,7 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
     python benchmarks/ingest.py                  # 10k and 100k, SQLite and PostgreSQL, baseline
     python benchmarks/ingest.py --large          # and 1M (our ingest only: the baseline would take days)
     python benchmarks/ingest.py --sizes 10000 --no-postgres --no-plain --warc 0
+    python benchmarks/ingest.py --similar sqlite:///bench-work/archive.db   # only `similar`, an existing archive
 
 Figures go to stdout and to WORKDIR/results.json. The corpus needs ../shared/corpora: without
 it the benchmark says so and stops.
@@ -123,14 +124,39 @@ def _tree_cpu() -> float:
 
 def similar_latency(archive, corpus: Path) -> dict:
     """Median and p95 of `archive similar` over QUERIES records drawn from the corpus (first paragraph dropped)."""
-    from archive.errors import ArchiveError
-
     if not hasattr(archive, "similar"):
         return {"skipped": "this version of the archive has no `similar` lookup"}
-    queries = []
-    for record in _sample(corpus, QUERIES):
-        paragraphs = record["text"].split("\n\n")
-        queries.append(record["title"] + "\n\n" + "\n\n".join(paragraphs[1:] if len(paragraphs) > 2 else paragraphs))
+    return _time_queries(archive, [_query(r["title"], r["text"]) for r in _sample(corpus, QUERIES)])
+
+
+def similar_against(url: str) -> dict:
+    """`similar_latency` against an existing archive, the queries drawn from the articles it holds."""
+    from sqlalchemy import func, select
+
+    from archive.api import Archive
+    from archive.config import load_settings
+    from archive.db.models import Article
+
+    with Archive(load_settings({"ARCHIVE_DATABASE_URL": url})) as archive:
+        with archive.session() as session:
+            articles = session.scalar(select(func.count()).select_from(Article))
+            rows = session.execute(select(Article.title, Article.clean_text)
+                                   .order_by(func.random()).limit(QUERIES)).all()
+        result = _time_queries(archive, [_query(title or "", text or "") for title, text in rows])
+    return {"articles": articles, **result}
+
+
+def _query(title: str, text: str) -> str:
+    """A text as a reader would paste it: the title, the body without its first paragraph (corpus
+    records separate paragraphs with blank lines, archived clean texts with single newlines)."""
+    separator = "\n\n" if "\n\n" in text else "\n"
+    paragraphs = text.split(separator)
+    return title + "\n\n" + "\n\n".join(paragraphs[1:] if len(paragraphs) > 2 else paragraphs)
+
+
+def _time_queries(archive, queries: list[str]) -> dict:
+    from archive.errors import ArchiveError
+
     times, refused = [], 0
     for i, text in enumerate([queries[0]] + queries):  # the first one warms caches and is not counted
         t0 = time.perf_counter()
@@ -360,7 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite archives")
     parser.add_argument("--warc", type=int, default=5_000,
                         help="HTML pages in the WARC.gz run that measures extraction (0: skip; default 5,000)")
+    parser.add_argument("--similar", metavar="URL",
+                        help="only time `archive similar` against this existing archive (queries drawn from it)")
     opts = parser.parse_args(argv)
+    if opts.similar:
+        result = similar_against(opts.similar)
+        print(f"similar against {result['articles']:,} articles: {result['queries']} queries, "
+              f"median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, refused {result['refused']}")
+        return 0
     try:
         corpus_mod.load_texts()
     except corpus_mod.CorpusMissing as exc:

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    # JSON columns (event centroids, term vectors, evidence) are read batch after batch by the
+    # writer: orjson parses the same JSON to the same values about three times as fast.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":

@@ -129,15 +129,6 @@ def shingle_set(text: str, config: SketchConfig) -> np.ndarray:
     return np.unique(shingle_hashes(text, config))
 
 
-def shingles_bytes(shingles: np.ndarray) -> bytes:
-    """A shingle set as stored (`articles.shingles`): little-endian uint32, sorted as given."""
-    return np.asarray(shingles, dtype="<u4").tobytes()
-
-
-def shingles_from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<u4").astype(np.uint32, copy=False)
-
-
 def _identity(value):
     return value
 
@@ -183,6 +174,11 @@ def signature_bytes(values: np.ndarray) -> bytes:
 
 def signature_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4")
+
+
+# A shingle set is stored (`articles.shingles`) as a signature is: little-endian uint32 values.
+shingles_bytes = signature_bytes
+shingles_from_bytes = signature_from_bytes
 
 
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

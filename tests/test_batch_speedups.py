@@ -69,3 +69,29 @@ def test_compact_frequency_tables_equal_wordfreq():
     expected = [math.log10(listed[w]) + 9 if w in listed else 0.0 for w in chinese]
     assert frequencies.ZipfTable("zh").zipf(chinese) == pytest.approx(expected, abs=0.011)
     assert expected[-1] == 0.0 and min(expected[:-1]) > 3
+
+
+def test_remembered_zipf_values_equal_fresh_lookups_and_stay_bounded(monkeypatch):
+    from archive.core import frequencies
+
+    monkeypatch.setattr(frequencies, "SEEN_LIMIT", 8)
+    table = frequencies.ZipfTable("en")
+    words = ["the", "harbour", "2024", "kelmorvin", "the", "pirates", "33", "harbour"]
+    fresh = table._zipf_uncached(words)
+    assert table.zipf(words) == fresh
+    assert table.zipf(words) == fresh  # now answered from memory
+    more = [f"word{i}" for i in range(20)] + ["harbour"]
+    assert table.zipf(more) == table._zipf_uncached(more)
+    assert len(table._seen) <= 21 and table.zipf(words) == fresh and len(table._seen) <= 8
+
+
+def test_the_c_stemmer_gives_the_pure_python_stems():
+    """Stored event vectors hold stems: they must not depend on whether PyStemmer (the C build
+    snowballstemmer prefers) is installed."""
+    from snowballstemmer.english_stemmer import EnglishStemmer
+    from wordfreq import top_n_list
+
+    words = [w for w in top_n_list("en", 20000) if w.isascii() and w.isalpha()]
+    pure = EnglishStemmer()
+    assert [events.stem(w) for w in words] == [pure.stemWord(w) for w in words]
+    assert type(events._snowball()).__module__ == "Stemmer"

@@ -17,6 +17,7 @@ import numpy as np
 import xxhash
 
 UNKNOWN_ZIPF = 0.0
+SEEN_LIMIT = 200_000  # words a table remembers the value of (about 25 MB)
 
 
 class ZipfTable:
@@ -32,6 +33,7 @@ class ZipfTable:
         order = np.argsort(hashes, kind="stable")
         self.keys, self.values = hashes[order], values[order]
         get_frequency_list.cache_clear()  # the strings are not needed any more
+        self._seen: dict[str, float] = {}
 
     def lookup(self, words: Sequence[str]) -> np.ndarray:
         """The list's zipf value of each word as written (UNKNOWN_ZIPF when absent)."""
@@ -42,7 +44,24 @@ class ZipfTable:
         return np.where(self.keys[at] == wanted, self.values[at].astype(np.float64), UNKNOWN_ZIPF)
 
     def zipf(self, words: Sequence[str]) -> list[float]:
-        """Zipf values of folded words, numbers included (see the module docstring)."""
+        """Zipf values of folded words, numbers included (see the module docstring).
+
+        Words already looked up are answered from a dictionary (a text's words are mostly the
+        language's common ones, so most are): hashing and searching each word again cost about
+        a third of an article's term weighting. The dictionary is emptied when it reaches
+        SEEN_LIMIT words, so its memory stays bounded however many names and numbers pass.
+        """
+        seen = self._seen
+        found = [seen.get(w) for w in words]
+        missing = list({w for w, z in zip(words, found) if z is None})
+        if not missing:
+            return found
+        if len(seen) + len(missing) > SEEN_LIMIT:
+            seen.clear()
+        seen.update(zip(missing, self._zipf_uncached(missing)))
+        return [seen[w] if z is None else z for w, z in zip(words, found)]
+
+    def _zipf_uncached(self, words: Sequence[str]) -> list[float]:
         from wordfreq.numbers import digit_freq, has_digit_sequence, smash_numbers
 
         numeric = [i for i, w in enumerate(words) if has_digit_sequence(w)]

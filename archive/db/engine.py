@@ -60,10 +60,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_dumps(value) -> str:
+    """JSON text of a column value, as the standard library would write it less the spaces."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    # JSON columns (event centroids, term vectors, evidence) are read batch after batch by the
-    # writer: orjson parses the same JSON to the same values about three times as fast.
+    # JSON columns (event centroids, term vectors, evidence) are read and written batch after
+    # batch by the writer: orjson parses and writes the same values several times as fast.
     kwargs.setdefault("json_deserializer", orjson.loads)
+    kwargs.setdefault("json_serializer", _json_dumps)
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":

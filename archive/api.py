@@ -24,7 +24,7 @@ from archive.pipeline.extract import Document
 from archive.pipeline.incremental import IncrementalLoad
 from archive.pipeline.ingest import Ingestor, ProgressCallback, Summary
 from archive.pipeline.loaders import Rejection, load
-from archive.pipeline.store import decompress
+from archive.pipeline.raw import decompress
 
 
 class Archive:

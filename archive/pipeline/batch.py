@@ -21,6 +21,7 @@ from archive.config import Settings
 from archive.core import boilerplate
 from archive.errors import RejectedInput
 from archive.pipeline import extract as extraction
+from archive.pipeline import raw
 from archive.pipeline.extract import Document, Extracted
 from archive.pipeline.fingerprint import Fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
@@ -40,6 +41,7 @@ class Prepared:
     sha256: str
     source: str | None = None  # the source name boilerplate is learned under
     edge_phrases: dict[int, str] = dataclasses.field(default_factory=dict)  # see archive.core.boilerplate
+    stored: tuple[bytes, str] | None = None  # the raw bytes as kept: `archive.pipeline.raw.compress`
 
 
 Item = Document | Rejection
@@ -93,7 +95,7 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
             continue
         source = extraction.source_name(doc, ex)
         edges = boilerplate.edge_phrases(ex.lines) if learning and source else {}
-        results[index] = Prepared(doc, ex, fp, doc.sha256, source, edges)
+        results[index] = Prepared(doc, ex, fp, doc.sha256, source, edges, raw.compress(doc.content))
     t2 = time.process_time()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
 

@@ -53,6 +53,7 @@ from archive.db.models import (
 )
 from archive.pipeline.extract import Document
 from archive.pipeline.postings import EventPostings
+from archive.pipeline.raw import compress
 
 if TYPE_CHECKING:
     from archive.pipeline.batch import Prepared
@@ -93,22 +94,6 @@ def placement_keys(batch: Sequence["Prepared"]) -> list[int | str]:
         keys += [key for _, key in p.fp.copy_keys] + [key for _, key in p.fp.event_keys]
         keys += [p.sha256, article_url(p.doc)]
     return keys
-
-
-def compress(content: bytes) -> tuple[bytes, str]:
-    if len(content) < 512:
-        return content, "none"
-    import zstandard
-
-    return zstandard.ZstdCompressor(level=3).compress(content), "zstd"
-
-
-def decompress(content: bytes, compression: str) -> bytes:
-    if compression == "zstd":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompress(content)
-    return content
 
 
 @dataclasses.dataclass(eq=False)
@@ -263,7 +248,7 @@ class Placer:
         raw_rows = []
         for a in fresh:
             doc = a.prepared.doc
-            content, compression = compress(doc.content)
+            content, compression = a.prepared.stored or compress(doc.content)
             raw_rows.append({
                 "sha256": a.prepared.sha256, "location": doc.location, "media_type": doc.media_type,
                 "encoding": a.prepared.extracted.encoding, "status_code": doc.status_code, "headers": doc.headers,

@@ -17,7 +17,7 @@ import numpy as np
 import xxhash
 
 UNKNOWN_ZIPF = 0.0
-SEEN_LIMIT = 200_000  # words a table remembers the value of (about 25 MB)
+SEEN_LIMIT = 64_000  # words a table remembers the value of (about 7 MB in each worker)
 
 
 class ZipfTable:

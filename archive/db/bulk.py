@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -218,10 +219,17 @@ _CLUSTER_DATES = ("first_seen", "last_seen", "first_published", "last_published"
 
 
 def centroids(session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[str, float] | None]:
-    """cluster id -> its centroid (the summed event-term vector of an event cluster)."""
+    """cluster id -> its centroid (the summed event-term vector of an event cluster).
+
+    Plain DBAPI rows decoded with orjson: the writer reads hundreds of centroids a batch, and
+    SQLAlchemy's rows and JSON processing were half the cost of reading them.
+    """
     out: dict[int, dict[str, float] | None] = {}
     for part in chunks(sorted(set(cluster_ids))):
-        out.update(session.execute(select(Cluster.id, Cluster.centroid).where(Cluster.id.in_(part))).all())
+        where, params = _id_filter(session, "id", part)
+        for cluster_id, value in _driver_rows(session, f"SELECT id, centroid FROM clusters WHERE {where}", params):
+            # SQLite gives the stored text; psycopg may give it parsed already
+            out[cluster_id] = orjson.loads(value) if isinstance(value, (str, bytes)) else value
     return out
 
 

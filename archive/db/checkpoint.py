@@ -5,8 +5,8 @@ the commit that pushes the log past `wal_autocheckpoint` pages, so the writer st
 the archive grows each batch dirties more index pages and those pauses grow with it. A thread
 with its own connection running a PASSIVE checkpoint every second does the copying beside the
 writer instead (SQLite releases the GIL while it works, so it runs on another core); the
-writer's own automatic checkpoint then finds little or nothing left to copy. PASSIVE never
-waits for readers or writers, so the thread cannot block the run.
+writer's own automatic checkpoint, set high for that reason (`archive.db.engine`), is only a
+backstop. PASSIVE never waits for readers or writers, so the thread cannot block the run.
 """
 
 from __future__ import annotations

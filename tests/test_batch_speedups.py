@@ -95,3 +95,21 @@ def test_the_c_stemmer_gives_the_pure_python_stems():
     pure = EnglishStemmer()
     assert [events.stem(w) for w in words] == [pure.stemWord(w) for w in words]
     assert type(events._snowball()).__module__ == "Stemmer"
+
+
+def test_frequency_tables_are_cached_once_built_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    from archive.core import frequencies
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = frequencies.ZipfTable("en", cache=False)
+    first = frequencies.ZipfTable("en")  # builds and stores
+    stored = frequencies._cache_file("en")
+    assert stored.parent == tmp_path / "news-archive" and stored.is_file()
+    loaded = frequencies.ZipfTable("en")  # from the file
+    for table in (first, loaded):
+        assert np.array_equal(table.keys, built.keys) and np.array_equal(table.values, built.values)
+    stored.write_bytes(b"not a table")
+    again = frequencies.ZipfTable("en")
+    assert np.array_equal(again.keys, built.keys)
+    assert frequencies._load_cached("en") is not None  # written anew
+    assert not list(stored.parent.glob("*.tmp"))

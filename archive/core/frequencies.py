@@ -9,9 +9,13 @@ frequency of the digits' shape ("0000") times wordfreq's own estimate for that n
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import xxhash
@@ -21,18 +25,20 @@ SEEN_LIMIT = 64_000  # words a table remembers the value of (about 7 MB in each 
 
 
 class ZipfTable:
-    """Zipf frequencies (log10 of occurrences per billion words) of one language's words."""
+    """Zipf frequencies (log10 of occurrences per billion words) of one language's words.
 
-    def __init__(self, lang: str):
-        from wordfreq import get_frequency_list
+    Building a table reads wordfreq's list as Python strings, and the memory they took is not
+    given back to the system after they are dropped (about 25 MB in every process that builds
+    one), so the arrays are cached in `cache_dir()` the first time and loaded from there after.
+    """
 
-        buckets = get_frequency_list(lang, "best")  # bucket i holds the words at -i centibels
-        hashes = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for bucket in buckets for w in bucket), dtype=np.uint64)
-        values = np.concatenate([np.full(len(bucket), 9.0 - i / 100.0, dtype=np.float32)
-                                 for i, bucket in enumerate(buckets)] or [np.zeros(0, np.float32)])
-        order = np.argsort(hashes, kind="stable")
-        self.keys, self.values = hashes[order], values[order]
-        get_frequency_list.cache_clear()  # the strings are not needed any more
+    def __init__(self, lang: str, cache: bool = True):
+        arrays = _load_cached(lang) if cache else None
+        if arrays is None:
+            arrays = _build(lang)
+            if cache:
+                _store(lang, arrays)
+        self.keys, self.values = arrays
         self._seen: dict[str, float] = {}
 
     def lookup(self, words: Sequence[str]) -> np.ndarray:
@@ -74,6 +80,56 @@ class ZipfTable:
                 freq = 10.0 ** (found[i] - 9.0) * digit_freq(words[i])
                 found[i] = max(math.log10(freq) + 9.0, UNKNOWN_ZIPF) if freq > 0 else UNKNOWN_ZIPF
         return found
+
+
+def _build(lang: str) -> tuple[np.ndarray, np.ndarray]:
+    from wordfreq import get_frequency_list
+
+    buckets = get_frequency_list(lang, "best")  # bucket i holds the words at -i centibels
+    hashes = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for bucket in buckets for w in bucket), dtype=np.uint64)
+    values = np.concatenate([np.full(len(bucket), 9.0 - i / 100.0, dtype=np.float32)
+                             for i, bucket in enumerate(buckets)] or [np.zeros(0, np.float32)])
+    order = np.argsort(hashes, kind="stable")
+    get_frequency_list.cache_clear()  # the strings are not needed any more
+    return hashes[order], values[order]
+
+
+def cache_dir() -> Path:
+    """Where derived tables are kept: $XDG_CACHE_HOME/news-archive (~/.cache/news-archive)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "news-archive"
+
+
+def _cache_file(lang: str) -> Path:
+    from importlib.metadata import version
+
+    return cache_dir() / f"zipf-{lang}-wordfreq-{version('wordfreq')}.npz"
+
+
+def _load_cached(lang: str) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with np.load(_cache_file(lang)) as stored:
+            keys, values = stored["keys"], stored["values"]
+    except (OSError, KeyError, ValueError):  # absent, unreadable or not a table: build it again
+        return None
+    if keys.dtype != np.uint64 or values.dtype != np.float32 or keys.shape != values.shape:
+        return None
+    return keys, values
+
+
+def _store(lang: str, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+    """Write the table where later processes find it; a cache that cannot be written is skipped."""
+    path = _cache_file(lang)
+    partial = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.tmp", delete=False) as fh:
+            partial = fh.name
+            np.savez(fh, keys=arrays[0], values=arrays[1])
+        os.replace(partial, path)  # whole or not at all, whatever runs at the same time
+    except OSError:
+        if partial:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 @functools.cache

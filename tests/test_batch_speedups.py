@@ -103,7 +103,9 @@ def test_frequency_tables_are_cached_once_built_and_rebuilt_when_unreadable(tmp_
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     built = frequencies.ZipfTable("en", cache=False)
     first = frequencies.ZipfTable("en")  # builds and stores
-    stored = frequencies._cache_file("en")
+    from archive.core import cache
+
+    stored = cache.path_of(frequencies._cache_name("en"))
     assert stored.parent == tmp_path / "news-archive" and stored.is_file()
     loaded = frequencies.ZipfTable("en")  # from the file
     for table in (first, loaded):
@@ -113,3 +115,23 @@ def test_frequency_tables_are_cached_once_built_and_rebuilt_when_unreadable(tmp_
     assert np.array_equal(again.keys, built.keys)
     assert frequencies._load_cached("en") is not None  # written anew
     assert not list(stored.parent.glob("*.tmp"))
+
+
+def test_lsh_bands_and_permutations_come_from_datasketch_then_from_the_cache(tmp_path, monkeypatch):
+    from datasketch import MinHash, MinHashLSH
+
+    from archive.core import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config = sketch.SketchConfig(num_perm=64, lsh_threshold=0.5)
+    assert not list(cache.cache_dir().glob("sketch-*"))
+    computed = config._from_datasketch()
+    assert len(list(cache.cache_dir().glob("sketch-*.npz"))) == 1
+    loaded = sketch.SketchConfig(num_perm=64, lsh_threshold=0.5)._from_datasketch()
+    lsh = MinHashLSH(threshold=0.5, num_perm=64)
+    expected = MinHash(num_perm=64, seed=1, scheme=config.scheme).permutations
+    for bands, permutations in (computed, loaded):
+        assert bands == (lsh.b, lsh.r)
+        assert permutations.dtype == expected.dtype and np.array_equal(permutations, expected)
+    other = sketch.SketchConfig(num_perm=64, lsh_threshold=0.7)._from_datasketch()
+    assert other[0] == (MinHashLSH(threshold=0.7, num_perm=64).b, MinHashLSH(threshold=0.7, num_perm=64).r)

@@ -9,16 +9,14 @@ frequency of the digits' shape ("0000") times wordfreq's own estimate for that n
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import xxhash
+
+from archive.core import cache
 
 UNKNOWN_ZIPF = 0.0
 SEEN_LIMIT = 64_000  # words a table remembers the value of (about 7 MB in each worker)
@@ -29,7 +27,7 @@ class ZipfTable:
 
     Building a table reads wordfreq's list as Python strings, and the memory they took is not
     given back to the system after they are dropped (about 25 MB in every process that builds
-    one), so the arrays are cached in `cache_dir()` the first time and loaded from there after.
+    one), so the arrays are cached (`archive.core.cache`) the first time and loaded from there after.
     """
 
     def __init__(self, lang: str, cache: bool = True):
@@ -94,42 +92,24 @@ def _build(lang: str) -> tuple[np.ndarray, np.ndarray]:
     return hashes[order], values[order]
 
 
-def cache_dir() -> Path:
-    """Where derived tables are kept: $XDG_CACHE_HOME/news-archive (~/.cache/news-archive)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "news-archive"
-
-
-def _cache_file(lang: str) -> Path:
+def _cache_name(lang: str) -> str:
     from importlib.metadata import version
 
-    return cache_dir() / f"zipf-{lang}-wordfreq-{version('wordfreq')}.npz"
+    return f"zipf-{lang}-wordfreq-{version('wordfreq')}"
 
 
 def _load_cached(lang: str) -> tuple[np.ndarray, np.ndarray] | None:
-    try:
-        with np.load(_cache_file(lang)) as stored:
-            keys, values = stored["keys"], stored["values"]
-    except (OSError, KeyError, ValueError):  # absent, unreadable or not a table: build it again
+    stored = cache.load_arrays(_cache_name(lang))
+    if not stored or set(stored) != {"keys", "values"}:
         return None
+    keys, values = stored["keys"], stored["values"]
     if keys.dtype != np.uint64 or values.dtype != np.float32 or keys.shape != values.shape:
         return None
     return keys, values
 
 
 def _store(lang: str, arrays: tuple[np.ndarray, np.ndarray]) -> None:
-    """Write the table where later processes find it; a cache that cannot be written is skipped."""
-    path = _cache_file(lang)
-    partial = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.tmp", delete=False) as fh:
-            partial = fh.name
-            np.savez(fh, keys=arrays[0], values=arrays[1])
-        os.replace(partial, path)  # whole or not at all, whatever runs at the same time
-    except OSError:
-        if partial:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
+    cache.store_arrays(_cache_name(lang), keys=arrays[0], values=arrays[1])
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ import numpy as np
 import xxhash
 
 
+from archive.core import cache
 from archive.core.normalize import is_cjk, tokens
 
 _SCHEME = "affine32"
@@ -62,16 +64,32 @@ class SketchConfig:
     @functools.cached_property
     def bands(self) -> tuple[int, int]:
         """(b, r) chosen by datasketch for the LSH threshold and num_perm."""
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
-        return lsh.b, lsh.r
+        return self._from_datasketch()[0]
 
     @functools.cached_property
     def permutations(self) -> np.ndarray:
-        from datasketch import MinHash
+        """datasketch's permutations for `num_perm`, `seed` and `scheme`: shape (2, num_perm)."""
+        return self._from_datasketch()[1]
 
-        return MinHash(num_perm=self.num_perm, seed=self.seed, scheme=self.scheme).permutations
+    def _from_datasketch(self) -> tuple[tuple[int, int], np.ndarray]:
+        """Bands and permutations as datasketch makes them, kept on disk (`archive.core.cache`)
+        after the first time: importing datasketch loads SciPy, about 50 MB that a long run's
+        writer would otherwise hold for nothing."""
+        from importlib.metadata import version
+
+        digest = hashlib.sha256(f"{self.to_json()} datasketch {version('datasketch')}".encode()).hexdigest()[:16]
+        name = f"sketch-{digest}"
+        stored = cache.load_arrays(name)
+        if stored and set(stored) == {"bands", "permutations"} and stored["bands"].shape == (2,) \
+                and stored["permutations"].shape == (2, self.num_perm):
+            b, r = (int(v) for v in stored["bands"])
+            return (b, r), stored["permutations"]
+        from datasketch import MinHash, MinHashLSH
+
+        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
+        permutations = MinHash(num_perm=self.num_perm, seed=self.seed, scheme=self.scheme).permutations
+        cache.store_arrays(name, bands=np.array([lsh.b, lsh.r], dtype=np.int64), permutations=permutations)
+        return (lsh.b, lsh.r), permutations
 
     def resolve(self) -> "SketchConfig":
         """Compute `bands` and `permutations` now: a copy pickled afterwards (to a worker process)

@@ -194,6 +194,27 @@ def test_workers_build_the_same_archive(sqlite_url, tmp_path):
     assert results[0] == results[1]
 
 
+def test_runs_collect_cycles_rarely_and_give_the_thresholds_back(sqlite_url):
+    """The collector's young generation waits for 100,000 allocations during a run, in the writer
+    and in its workers (it was 16% of the writer's CPU on a large archive), and the process gets
+    its own thresholds back afterwards."""
+    import gc
+
+    from archive.pipeline import collection
+    from archive.pipeline.batch import PreparePool
+
+    before = gc.get_threshold()
+    during = []
+    with open_archive(sqlite_url, 4) as archive:
+        archive.upgrade()
+        archive.ingestor.workers = 0
+        archive.ingest_documents(documents(corpus(6, seed=3)), progress=lambda *_: during.append(gc.get_threshold()))
+    assert during and set(during) == {collection.RUN_THRESHOLDS}
+    assert gc.get_threshold() == before != collection.RUN_THRESHOLDS
+    with PreparePool(load_settings({"ARCHIVE_DATABASE_URL": sqlite_url}), 1) as pool:
+        assert pool._executor.submit(gc.get_threshold).result() == collection.RUN_THRESHOLDS
+
+
 def test_fmix32_equals_datasketch():
     from datasketch.minhash import _fmix
 

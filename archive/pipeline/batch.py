@@ -21,7 +21,7 @@ from archive.config import Settings
 from archive.core import boilerplate
 from archive.errors import RejectedInput
 from archive.pipeline import extract as extraction
-from archive.pipeline import raw
+from archive.pipeline import collection, raw
 from archive.pipeline.extract import Document, Extracted
 from archive.pipeline.fingerprint import Fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
@@ -159,6 +159,7 @@ _worker_settings: Settings | None = None
 def _init_worker(settings: Settings) -> None:
     global _worker_settings
     _worker_settings = settings
+    collection.for_runs()
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 

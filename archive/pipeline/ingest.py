@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.config import Settings
 from archive.db import locks, queries
 from archive.db.checkpoint import background_checkpoints
+from archive.pipeline import collection
 from archive.db.engine import first_line
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
@@ -157,7 +158,7 @@ class Ingestor:
         workers = self.workers if workers is None else workers
         summary = self.start_run(kind, args or {}, job_name)
         pool: PreparePool | None = None
-        with background_checkpoints(self.factory.kw.get("bind")):
+        with background_checkpoints(self.factory.kw.get("bind")), collection.fewer_collections():
             try:
                 chunks = batches(items, self.settings.batch_size, summary.timings)
                 learned = self.boilerplate.snapshot

@@ -11,6 +11,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from archive.api import Archive
 from archive.config import load_settings
@@ -89,18 +90,26 @@ def gone_within(pid: int, seconds: float) -> bool:
     return False
 
 
-def terminate_transactions(url: str) -> int:
-    """Terminate the server processes of `url`'s database that are inside a transaction."""
+def terminate_transactions_until(url: str, proc, timeout: float = 60) -> int:
+    """Terminate the server processes of `url`'s database that are inside a transaction, trying
+    every few milliseconds on one admin connection until one is cut or `proc` has ended (the
+    ingest holds a transaction only part of the time: a new connection per try could miss it)."""
     database = make_url(url).database
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    deadline = time.monotonic() + timeout
     try:
         with admin.connect() as conn:
-            return len(conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db "
-                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client backend'"),
-                {"db": database}).all())
+            while proc.poll() is None and time.monotonic() < deadline:
+                cut = len(conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db "
+                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client backend'"),
+                    {"db": database}).all())
+                if cut:
+                    return cut
+                time.sleep(0.002)
     finally:
         admin.dispose()
+    return 0
 
 
 def test_postgresql_connection_lost_mid_run_fails_cleanly_and_next_run_picks_up(db_url, files, tmp_path):
@@ -108,11 +117,7 @@ def test_postgresql_connection_lost_mid_run_fails_cleanly_and_next_run_picks_up(
         pytest.skip("a PostgreSQL fault")
     proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "cut")
     wait_for_articles(db_url, proc, 10)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
-        if terminate_transactions(db_url):
-            break
-        time.sleep(0.01)
+    assert terminate_transactions_until(db_url, proc), "the run ended before a transaction of it could be cut"
     status = proc.wait(timeout=120)
     err = (tmp_path / "cut.err").read_text()
     assert status == 2, err

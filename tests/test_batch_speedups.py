@@ -101,7 +101,7 @@ def test_frequency_tables_are_cached_once_built_and_rebuilt_when_unreadable(tmp_
     from archive.core import frequencies
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    built = frequencies.ZipfTable("en", cache=False)
+    built = frequencies.ZipfTable("en", use_cache=False)
     first = frequencies.ZipfTable("en")  # builds and stores
     from archive.core import cache
 

@@ -30,11 +30,11 @@ class ZipfTable:
     one), so the arrays are cached (`archive.core.cache`) the first time and loaded from there after.
     """
 
-    def __init__(self, lang: str, cache: bool = True):
-        arrays = _load_cached(lang) if cache else None
+    def __init__(self, lang: str, use_cache: bool = True):
+        arrays = _load_cached(lang) if use_cache else None
         if arrays is None:
             arrays = _build(lang)
-            if cache:
+            if use_cache:
                 _store(lang, arrays)
         self.keys, self.values = arrays
         self._seen: dict[str, float] = {}

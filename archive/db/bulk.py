@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from archive.core import sketch
 from archive.core.sketch import SketchConfig
-from archive.db.models import Article, Cluster, Source
+from archive.db.models import Article, Source
 
 # Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
 CHUNK = 5000

@@ -19,6 +19,7 @@ import functools
 import json
 import math
 import re
+import threading
 from collections import Counter
 
 import xxhash
@@ -83,11 +84,18 @@ def idf(word: str, lang: str) -> float:
     return idf_many([word], lang)[0]
 
 
-@functools.cache
-def _snowball():
-    import snowballstemmer
+_per_thread = threading.local()
 
-    return snowballstemmer.stemmer("english")
+
+def _snowball():
+    """This thread's English stemmer: PyStemmer's objects (which snowballstemmer hands out when
+    installed) must not be shared between threads, and scheduler jobs run in threads."""
+    stemmer = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _per_thread.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @functools.lru_cache(maxsize=1 << 15)

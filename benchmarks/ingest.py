@@ -23,8 +23,10 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
     python benchmarks/ingest.py --large          # and 1M (our ingest only: the baseline would take days)
     python benchmarks/ingest.py --sizes 10000 --no-postgres --no-plain --warc 0
     python benchmarks/ingest.py --similar sqlite:///bench-work/archive.db   # only `similar`, an existing archive
+    python benchmarks/ingest.py --summary bench-work/results.json   # the targets table of a saved run
 
-Figures go to stdout and to WORKDIR/results.json. The corpus needs ../shared/corpora: without
+Figures go to stdout and to WORKDIR/results.json; the run ends with the issue's targets beside
+what it measured (a target the run did not reach the size for says so). The corpus needs ../shared/corpora: without
 it the benchmark says so and stops.
 """
 
@@ -366,6 +368,65 @@ def report_run(label: str, r: dict) -> None:
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
 
 
+# -- the targets, against what one run measured ----------------------------------------------------
+
+TARGET_RATIO = 20.0  # times the plain script's rate, at 100,000 articles
+TARGET_FLATNESS = 1.3  # rate over the first 10,000 / rate over the last 10,000 of the 1,000,000 run
+TARGET_SIMILAR_MS = 50.0
+TARGET_RSS = 2**30
+TARGET_SIZE = 1_000_000
+
+
+def target_rows(results: list[dict]) -> list[tuple[str, str, bool | None]]:
+    """(target, what the run measured, met: True, False, or None when the run was too small)."""
+    runs = {r["size"]: r for r in results if "size" in r and "sqlite" in r}
+    rows: list[tuple[str, str, bool | None]] = []
+    with_plain = [r for r in runs.values() if "ratio" in r]
+    if with_plain:
+        r = min(with_plain, key=lambda r: abs(r["size"] - 100_000))
+        rows.append((f"rate >= {TARGET_RATIO:.0f}x the plain script's (100,000)",
+                     f"{r['ratio']:.2f}x at {r['size']:,} ({r['sqlite']['rate']:.0f}/s against {r['plain']['rate']:.0f}/s)",
+                     r["ratio"] >= TARGET_RATIO if r["size"] >= 100_000 else None))
+    if runs:
+        largest = runs[max(runs)]
+        size, ours = largest["size"], largest["sqlite"]
+        reached = size >= TARGET_SIZE or None
+        first, last = ours.get("first_window_rate"), ours.get("last_window_rate")
+        if first and last and size > WINDOW:
+            rows.append((f"rate at 1,000,000 within {TARGET_FLATNESS}x of the rate at 10,000",
+                         f"{first:.0f}/s over the first 10,000, {last:.0f}/s over the last 10,000 of {size:,}: "
+                         f"{first / last:.2f}x", reached and first / last <= TARGET_FLATNESS))
+        sim = ours.get("similar", {})
+        if "median_ms" in sim:
+            rows.append((f"`similar` median < {TARGET_SIMILAR_MS:.0f} ms at 1,000,000",
+                         f"{sim['median_ms']:.1f} ms (p95 {sim['p95_ms']:.1f}) at {size:,}",
+                         reached and sim["median_ms"] < TARGET_SIMILAR_MS))
+        rows.append(("peak RSS < 1 GiB at 1,000,000", f"{ours['peak_rss'] / 2**20:,.0f} MiB at {size:,}",
+                     reached and ours["peak_rss"] < TARGET_RSS))
+    on_pg = [r for r in runs.values() if "postgresql" in r]
+    if on_pg:
+        r = max(on_pg, key=lambda r: r["size"])
+        rows.append(("the same run on PostgreSQL beside SQLite",
+                     f"{r['postgresql']['rate']:.0f}/s against {r['sqlite']['rate']:.0f}/s at {r['size']:,}", True))
+    warc = [r["warc"] for r in results if "warc" in r]
+    if warc and warc[0].get("workers_cpu_seconds"):
+        busy = warc[0]["workers_cpu_seconds"]
+        rows.append(("HTML extraction (WARC) uses every worker",
+                     f"workers' CPU {', '.join(f'{s:.1f} s' for s in busy)}",
+                     min(busy) >= 0.75 * max(busy)))
+    return rows
+
+
+def print_targets(results: list[dict]) -> None:
+    rows = target_rows(results)
+    if not rows:
+        return
+    print("targets:")
+    verdict = {True: "met", False: "NOT MET", None: "not measured at that size"}
+    for target, measured, met in rows:
+        print(f"  {target}: {measured} -> {verdict[met]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -388,7 +449,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="HTML pages in the WARC.gz run that measures extraction (0: skip; default 5,000)")
     parser.add_argument("--similar", metavar="URL",
                         help="only time `archive similar` against this existing archive (queries drawn from it)")
+    parser.add_argument("--summary", metavar="RESULTS", type=Path,
+                        help="only print the targets table of a saved results.json")
     opts = parser.parse_args(argv)
+    if opts.summary:
+        print_targets(json.loads(opts.summary.read_text()))
+        return 0
     if opts.similar:
         result = similar_against(opts.similar)
         print(f"similar against {result['articles']:,} articles: {result['queries']} queries, "
@@ -407,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.warc:
         results.append({"warc": bench_warc(opts.workdir, opts.warc, opts)})
     (opts.workdir / "results.json").write_text(json.dumps(results, indent=2))
+    print_targets(results)
     return 0
 
 

@@ -1,0 +1,34 @@
+"""The ingest benchmark's closing table: each target beside what the run measured."""
+
+from __future__ import annotations
+
+from benchmarks.ingest import print_targets, target_rows
+
+
+def _run(size, rate, first, last, rss, similar_ms, **extra):
+    sqlite = {"rate": rate, "first_window_rate": first, "last_window_rate": last, "peak_rss": rss,
+              "similar": {"median_ms": similar_ms, "p95_ms": similar_ms * 2}}
+    return {"size": size, "sqlite": sqlite, **extra}
+
+
+def test_targets_are_judged_on_the_sizes_they_name():
+    results = [
+        _run(10_000, 600, 610, 610, 700 * 2**20, 4.0, ratio=3.7, plain={"rate": 162}),
+        _run(100_000, 500, 650, 400, 900 * 2**20, 6.0, ratio=2.6, plain={"rate": 192},
+             postgresql={"rate": 340}),
+        _run(1_000_000, 300, 640, 400, 1100 * 2**20, 12.0),
+        {"warc": {"workers_cpu_seconds": [30.0, 10.0]}},
+    ]
+    rows = {target.split(" ")[0] + " " + target.split(" ")[1]: (measured, met) for target, measured, met in target_rows(results)}
+    assert rows["rate >="] == ("2.60x at 100,000 (500/s against 192/s)", False)
+    assert rows["rate at"][1] is False and "1.60x" in rows["rate at"][0]  # 640 / 400
+    assert rows["`similar` median"][1] is True
+    assert rows["peak RSS"] == ("1,100 MiB at 1,000,000", False)
+    assert rows["the same"][1] is True
+    assert rows["HTML extraction"][1] is False  # one worker did a third of the other's work
+
+
+def test_a_run_short_of_the_target_size_says_so(capsys):
+    print_targets([_run(100_000, 500, 700, 600, 800 * 2**20, 5.0)])
+    out = capsys.readouterr().out
+    assert "1.17x" in out and "not measured at that size" in out and "NOT MET" not in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from archive.db import bulk
@@ -40,9 +40,23 @@ def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> Non
     ids = _source_ids(session, {n for n, _ in seen})
     now = utcnow()
     rows = [(ids[name], key, "", n, now) for (name, key), (_, n) in sorted(seen.items()) if name in ids]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement per chunk of rows: executemany ran the upsert once per row on the server
+        # (660,000 executions, 4.6 s of server time and more of the client's, in 60,000 articles).
+        for part in bulk.chunks(rows):
+            session.execute(_PG_COUNT, {"sources": [r[0] for r in part], "keys": [r[1] for r in part],
+                                        "counts": [r[3] for r in part], "now": now})
+        return
     bulk.execute_many(session, (
         "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count"), rows)
+
+
+_PG_COUNT = text(
+    "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) "
+    "SELECT s, h, '', n, :now FROM unnest(CAST(:sources AS integer[]), CAST(:keys AS bigint[]), "
+    "CAST(:counts AS integer[])) AS t(s, h, n) "
+    "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count")
 
 
 def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) -> list[tuple[str, int]]:

@@ -21,9 +21,10 @@ from tests.conftest import PG_ADMIN_URL
 
 @pytest.fixture
 def files(tmp_path):
-    # Large enough that the ingest is still running when the fault lands, on an idle machine too
-    # (about 200 articles/s there): the fault comes within the first third of the input.
-    return synth.write_files(tmp_path / "in", range(120), reprints=2)
+    # Large enough that the ingest is still running when the fault lands, on an idle fast machine
+    # too (about 600 articles/s there): the fault comes within the first third of the input. With
+    # 120 articles the cut could meet the recording of the run's end, which is retried, not the batches.
+    return synth.write_files(tmp_path / "in", range(360), reprints=2)
 
 
 def wait_for_articles(url: str, proc, at_least: int, timeout: float = 120) -> int:

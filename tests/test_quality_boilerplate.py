@@ -66,18 +66,20 @@ def test_strip_learned_keeps_other_sentences_of_a_line():
 
 
 def test_phrase_counts_add_up_across_batches(archive):
-    """The per-batch upsert (one statement per chunk on PostgreSQL, executemany on SQLite) adds to
-    existing counts, for keys across the whole signed 64-bit range."""
+    """The per-batch upsert (one statement per chunk on both databases) adds to existing counts,
+    for keys across the whole signed 64-bit range, and returns the counts after adding."""
     from archive.db import phrases
 
     with archive.session() as session:
         session.add_all([Source(name="a.example", kind="web"), Source(name="b.example", kind="web")])
         session.flush()
-        phrases.count(session, {("a.example", 1): ("one", 2), ("a.example", 2**63 - 1): ("big", 1),
-                                ("b.example", -(2**63)): ("negative", 1), ("unknown.example", 7): ("x", 1)})
-        phrases.count(session, {("a.example", 1): ("one", 3), ("b.example", -(2**63)): ("negative", 1)})
+        first = phrases.count(session, {("a.example", 1): ("one", 2), ("a.example", 2**63 - 1): ("big", 1),
+                                        ("b.example", -(2**63)): ("negative", 1), ("unknown.example", 7): ("x", 1)})
+        second = phrases.count(session, {("a.example", 1): ("one", 3), ("b.example", -(2**63)): ("negative", 1)})
         session.commit()
         counts = {(name, key): (count, phrase) for name, key, count, phrase in session.execute(
             select(Source.name, SourcePhrase.phrase_hash, SourcePhrase.count, SourcePhrase.phrase).join(Source))}
+    assert first == {("a.example", 1): 2, ("a.example", 2**63 - 1): 1, ("b.example", -(2**63)): 1}
+    assert second == {("a.example", 1): 5, ("b.example", -(2**63)): 2}
     assert counts == {("a.example", 1): (5, ""), ("a.example", 2**63 - 1): (1, ""),
                       ("b.example", -(2**63)): (2, "")}

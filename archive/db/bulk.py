@@ -330,6 +330,28 @@ def execute_many(session: Session, sql: str, rows: list[tuple]) -> None:
             cursor.close()
 
 
+def add_phrase_counts(session: Session, rows: list[tuple[int, int, int]], now: dt.datetime) -> list[tuple]:
+    """Add (source id, phrase key, articles) to `source_phrases` (new rows with an empty text);
+    return (source id, phrase key, count after adding) of every row, so the learner needs no
+    read back. One statement per chunk: `unnest` arrays on PostgreSQL, a VALUES list on SQLite
+    (executemany ran the upsert once per row: 660,000 executions for 60,000 articles)."""
+    upsert = ("ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count "
+              "RETURNING source_id, phrase_hash, count")
+    out: list[tuple] = []
+    if _is_postgresql(session):
+        sql = ("INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) "
+               "SELECT s, h, '', n, ? FROM unnest(?::integer[], ?::bigint[], ?::integer[]) AS t(s, h, n) " + upsert)
+        for part in chunks(rows):
+            out += _driver_rows(session, sql, [now, [r[0] for r in part], [r[1] for r in part], [r[2] for r in part]])
+        return out
+    stamp = now.strftime(_SQLITE_DATETIME)
+    for part in chunks(rows, CHUNK // 4):
+        sql = ("INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES "
+               + ", ".join(["(?, ?, '', ?, ?)"] * len(part)) + " " + upsert)
+        out += _driver_rows(session, sql, [v for source_id, key, n in part for v in (source_id, key, n, stamp)])
+    return out
+
+
 def update_rows(session: Session, model, rows: list[dict[str, Any]]) -> None:
     """UPDATE by primary key, many rows in one executemany."""
     if rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import bulk
@@ -29,53 +29,19 @@ def learned(session: Session, source_names: Iterable[str] | None, min_articles: 
     return out
 
 
-def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> None:
-    """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in).
+def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in); return
+    each pair's count after adding (pairs whose source is not stored are left out).
 
     Most edge phrases are seen once and never again, so a phrase's text is stored only once it is
     learned (`describe`); until then the row holds its key and count, and an empty text.
     """
     if not seen:
-        return
+        return {}
     ids = _source_ids(session, {n for n, _ in seen})
-    now = utcnow()
-    rows = [(ids[name], key, "", n, now) for (name, key), (_, n) in sorted(seen.items()) if name in ids]
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement per chunk of rows: executemany ran the upsert once per row on the server
-        # (660,000 executions, 4.6 s of server time and more of the client's, in 60,000 articles).
-        for part in bulk.chunks(rows):
-            session.execute(_PG_COUNT, {"sources": [r[0] for r in part], "keys": [r[1] for r in part],
-                                        "counts": [r[3] for r in part], "now": now})
-        return
-    bulk.execute_many(session, (
-        "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count"), rows)
-
-
-_PG_COUNT = text(
-    "INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) "
-    "SELECT s, h, '', n, :now FROM unnest(CAST(:sources AS integer[]), CAST(:keys AS bigint[]), "
-    "CAST(:counts AS integer[])) AS t(s, h, n) "
-    "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count")
-
-
-def at_least(session: Session, pairs: list[tuple[str, int]], min_articles: int) -> list[tuple[str, int]]:
-    """The (source name, phrase key) pairs among `pairs` counted in at least `min_articles` articles."""
-    out: list[tuple[str, int]] = []
-    wanted = set(pairs)
-    by_source: dict[str, set[int]] = {}
-    for name, key in pairs:
-        by_source.setdefault(name, set()).add(key)
-    for name, keyset in sorted(by_source.items()):
-        keys = sorted(keyset)
-        for start in range(0, len(keys), 5000):
-            rows = session.execute(
-                select(Source.name, SourcePhrase.phrase_hash)
-                .join(SourcePhrase, SourcePhrase.source_id == Source.id)
-                .where(Source.name == name, SourcePhrase.phrase_hash.in_(keys[start:start + 5000]),
-                       SourcePhrase.count >= min_articles))
-            out += [(n, k) for n, k in rows if (n, k) in wanted]
-    return out
+    names = {source_id: name for name, source_id in ids.items()}
+    rows = [(ids[name], key, n) for (name, key), (_, n) in sorted(seen.items()) if name in ids]
+    return {(names[source_id], key): total for source_id, key, total in bulk.add_phrase_counts(session, rows, utcnow())}
 
 
 def describe(session: Session, learned: dict[tuple[str, int], str]) -> None:

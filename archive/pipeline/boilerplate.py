@@ -5,8 +5,8 @@ source has shown in at least `source_boilerplate_articles` articles) and hands i
 stage, which removes those edge sentences before fingerprinting (`archive.pipeline.batch`; kept
 in `articles.removed` with the rule "source-boilerplate"). After each batch is placed, its edge
 phrases are counted per source (`archive.db.phrases`) and the ones that reached the threshold
-are added to the snapshot (reading only the batch's phrases back, so the cost per batch does not
-grow with what was learned), so learning takes effect from the next batch on. A phrase's text is
+are added to the snapshot (the counting statement returns the batch's phrases' new counts, so the
+cost per batch does not grow with what was learned), so learning takes effect from the next batch on. A phrase's text is
 stored when it is learned: the many phrases seen once keep only their key and count.
 """
 
@@ -46,9 +46,9 @@ class SourceBoilerplate:
             for key, phrase in item.edge_phrases.items():  # found by the prepare stage
                 _, n = seen.get((name, key), (phrase, 0))
                 seen[(name, key)] = (phrase, n + 1)
-        phrases.count(session, seen)
-        crossed = phrases.at_least(session, list(seen), self.min_articles)
-        new = [(name, key) for name, key in crossed if key not in self._learned.get(name, ())]
+        counts = phrases.count(session, seen)
+        new = [(name, key) for (name, key), n in counts.items()
+               if n >= self.min_articles and key not in self._learned.get(name, ())]
         if new:
             phrases.describe(session, {pair: seen[pair][0] for pair in new})
             learned = dict(self._learned)  # a new mapping: snapshots already handed out stay as they were

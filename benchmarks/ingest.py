@@ -26,8 +26,8 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
     python benchmarks/ingest.py --summary bench-work/results.json   # the targets table of a saved run
 
 Figures go to stdout and to WORKDIR/results.json; the run ends with the issue's targets beside
-what it measured (a target the run did not reach the size for says so). The corpus needs ../shared/corpora: without
-it the benchmark says so and stops.
+what it measured (a target the run did not reach the size for says so). The corpus needs
+../shared/corpora: without it the benchmark says so and stops.
 """
 
 from __future__ import annotations

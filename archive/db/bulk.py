@@ -334,7 +334,7 @@ def add_phrase_counts(session: Session, rows: list[tuple[int, int, int]], now: d
     """Add (source id, phrase key, articles) to `source_phrases` (new rows with an empty text);
     return (source id, phrase key, count after adding) of every row, so the learner needs no
     read back. One statement per chunk: `unnest` arrays on PostgreSQL, a VALUES list on SQLite
-    (executemany ran the upsert once per row: 660,000 executions for 60,000 articles)."""
+    (an executemany had PostgreSQL run the upsert once per row: 660,000 times for 60,000 articles)."""
     upsert = ("ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count "
               "RETURNING source_id, phrase_hash, count")
     out: list[tuple] = []

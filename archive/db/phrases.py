@@ -41,7 +41,8 @@ def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> dic
     ids = _source_ids(session, {n for n, _ in seen})
     names = {source_id: name for name, source_id in ids.items()}
     rows = [(ids[name], key, n) for (name, key), (_, n) in sorted(seen.items()) if name in ids]
-    return {(names[source_id], key): total for source_id, key, total in bulk.add_phrase_counts(session, rows, utcnow())}
+    added = bulk.add_phrase_counts(session, rows, utcnow())
+    return {(names[source_id], key): total for source_id, key, total in added}
 
 
 def describe(session: Session, learned: dict[tuple[str, int], str]) -> None:

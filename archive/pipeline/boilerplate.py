@@ -5,9 +5,10 @@ source has shown in at least `source_boilerplate_articles` articles) and hands i
 stage, which removes those edge sentences before fingerprinting (`archive.pipeline.batch`; kept
 in `articles.removed` with the rule "source-boilerplate"). After each batch is placed, its edge
 phrases are counted per source (`archive.db.phrases`) and the ones that reached the threshold
-are added to the snapshot (the counting statement returns the batch's phrases' new counts, so the
-cost per batch does not grow with what was learned), so learning takes effect from the next batch on. A phrase's text is
-stored when it is learned: the many phrases seen once keep only their key and count.
+are added to the snapshot (the counting statement returns the batch's phrases' new counts, so
+the cost per batch does not grow with what was learned), so learning takes effect from the next
+batch on. A phrase's text is stored when it is learned: the many phrases seen once keep only
+their key and count.
 """
 
 from __future__ import annotations

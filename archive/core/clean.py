@@ -72,6 +72,10 @@ _DATE_LINE_RE = re.compile(
     re.IGNORECASE,
 )
 _DATED_HEADLINE_RE = re.compile(rf"^.{{4,80}}?\s*[(\[（【]?{_DATE}{_TIME}[)\]）】]?[\s|\-–—·•]*$", re.IGNORECASE)
+# What `_DATE_LINE_RE` and `_DATED_HEADLINE_RE` allow after the date (`\s` is `str.isspace`), and the
+# characters a date, a time or their closing bracket can end with (`\d` is `str.isdecimal`).
+_DATE_TRAILER = "|-–—·•"
+_DATE_LAST = "日)]）】"
 _RELATIVE_TIME_LINE_RE = re.compile(
     r"^\s*\d+\s*(秒|分钟|小时|天|周|个月|年)前\s*$|^\s*\d+\s*(seconds?|minutes?|hours?|days?|weeks?|months?)\s+ago\s*$",
     re.IGNORECASE,
@@ -207,10 +211,11 @@ def strip_repeated_affixes(lines: list[str]) -> CleanResult:
 
 
 def drop_repeated_lines(lines: list[str], min_count: int = 3) -> CleanResult:
-    counts = Counter(squeeze_whitespace(line) for line in lines)
+    keys = [squeeze_whitespace(line) for line in lines]
+    counts = Counter(keys)
     keep, removed = [], []
-    for line in lines:
-        if counts[squeeze_whitespace(line)] >= min_count:
+    for line, key in zip(lines, keys):
+        if counts[key] >= min_count:
             removed.append(Removal("repeated-line", line))
         else:
             keep.append(line)
@@ -232,12 +237,21 @@ def is_code(line: str) -> bool:
             and not any(_is_cjk_char(c) for c in line))
 
 
+def _ends_like_date(line: str) -> bool:
+    """Whether the line ends as the date patterns require: a digit, 日 or a closing bracket before
+    any trailing separators (a cheap necessary condition, spares the patterns most paragraphs)."""
+    end = len(line)
+    while end and (line[end - 1].isspace() or line[end - 1] in _DATE_TRAILER):
+        end -= 1
+    return end > 0 and (line[end - 1].isdecimal() or line[end - 1] in _DATE_LAST)
+
+
 def is_date_line(line: str) -> bool:
-    return bool(_DATE_LINE_RE.match(line)) or bool(_RELATIVE_TIME_LINE_RE.match(line))
+    return (_ends_like_date(line) and bool(_DATE_LINE_RE.match(line))) or bool(_RELATIVE_TIME_LINE_RE.match(line))
 
 
 def _is_dated_item(line: str) -> bool:
-    return is_date_line(line) or bool(_DATED_HEADLINE_RE.match(line))
+    return is_date_line(line) or (_ends_like_date(line) and bool(_DATED_HEADLINE_RE.match(line)))
 
 
 def _footer_start(lines: list[str]) -> int | None:

@@ -230,11 +230,12 @@ def is_code(line: str) -> bool:
     """A line of script or style sheet left in scraped text: code syntax, dense, and no CJK prose."""
     if _CODE_START_RE.search(line):
         return True
-    code_only = sum(line.count(ch) for ch in "{};=")
-    syntax = code_only + line.count("(") + line.count(")")
     braces = line.count("{") + line.count("}")
-    return (len(line) >= 8 and braces >= 2 and code_only >= 3 and syntax >= 0.08 * len(line)
-            and not any(_is_cjk_char(c) for c in line))
+    if len(line) < 8 or braces < 2:
+        return False
+    code_only = braces + line.count(";") + line.count("=")
+    syntax = code_only + line.count("(") + line.count(")")
+    return code_only >= 3 and syntax >= 0.08 * len(line) and not any(_is_cjk_char(c) for c in line)
 
 
 def _ends_like_date(line: str) -> bool:

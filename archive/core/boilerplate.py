@@ -28,7 +28,9 @@ def _edge_indexes(count: int) -> list[int]:
 
 
 def _segments(line: str) -> list[str]:
-    return [s for s in (squeeze_whitespace(p) for p in _SENTENCE_RE.split(line)) if s]
+    """The line's sentences, whitespace squeezed."""
+    # Squeezed once, the line holds single spaces only: a sentence needs just its ends stripped.
+    return [s for s in (p.strip() for p in _SENTENCE_RE.split(squeeze_whitespace(line))) if s]
 
 
 def phrase_key(phrase: str) -> int | None:

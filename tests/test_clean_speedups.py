@@ -1,0 +1,74 @@
+"""The quick tests that spare the cleaning and metadata patterns give what the patterns give."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+
+from archive.core import boilerplate, clean, metadata
+from archive.core.normalize import squeeze_whitespace
+
+_ALL = [chr(c) for c in range(sys.maxunicode + 1)]
+
+
+def test_pattern_classes_are_the_str_predicates_the_quick_tests_use():
+    space, digit = re.compile(r"\s"), re.compile(r"\d")
+    assert [c for c in _ALL if bool(space.match(c)) != c.isspace()] == []
+    assert [c for c in _ALL if bool(digit.match(c)) != c.isdecimal()] == []
+
+
+def test_attribution_hints_survive_case_folding():
+    """Every character the pattern takes for a hint's character casefolds to that character."""
+    chars = sorted(set("".join(metadata._ATTRIBUTION_HINTS)))
+    any_hint = re.compile("[" + re.escape("".join(chars)) + "]", re.IGNORECASE)
+    for c in filter(any_hint.match, _ALL):
+        for h in chars:
+            if re.fullmatch(re.escape(h), c, re.IGNORECASE):
+                assert c.casefold() == h, (c, h)
+
+
+def _dated_line(rnd: random.Random) -> str:
+    line = "".join((
+        rnd.choice(["", " ", "发布时间：", "Published ", "某地发生一起事故", "A headline of the day"]),
+        rnd.choice(["", "(", "（", "【"]),
+        rnd.choice(["2024-03-05", "2024年3月5日", "3-5", "3月5日", "Jan. 5, 2024", "5 March 2024", "٢٠٢٤-٣-٥", "2024.1"]),
+        rnd.choice(["", " 12:30", "12:30:45"]),
+        rnd.choice(["", ")", "）", "】"]),
+        "".join(rnd.choice(" |-–—·•\t\n\u3000x日。") for _ in range(rnd.randint(0, 3))),
+    ))
+    if rnd.random() < 0.3:
+        i = rnd.randint(0, len(line))
+        line = line[:i] + rnd.choice(["3", "日", ")", " ", "。", "a"]) + line[i:]
+    return line
+
+
+def test_date_line_quick_test_agrees_with_the_patterns():
+    rnd = random.Random(7)
+    for _ in range(20000):
+        line = _dated_line(rnd)
+        plain = bool(clean._DATE_LINE_RE.match(line)) or bool(clean._RELATIVE_TIME_LINE_RE.match(line))
+        assert clean.is_date_line(line) == plain, line
+        assert clean._is_dated_item(line) == (plain or bool(clean._DATED_HEADLINE_RE.match(line))), line
+
+
+def test_attribution_and_canonical_link_quick_tests_agree_with_the_patterns():
+    pieces = ["来源：", "稿源:", "转载自", "据", "新华社", "消息", "报道", "，", " ", "\n", "originally published by ",
+              "orıginally publıshed in ", "FİRST APPEARED ON ", "ſource: ", "Reuters", "The Times.", "原文链接：",
+              "canonical url ", "http://x.example/a", "HTTPS://y.example", "正文"]
+    rnd = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        credit = next((next(g for g in m.groups() if g).strip() for m in metadata._ATTRIBUTION_RE.finditer(text)), None)
+        assert metadata.find_attribution(text) == credit, text
+        link = metadata._CANONICAL_RE.search(text)
+        assert metadata.find_canonical_url(text) == (link.group(1).rstrip(".,;)") if link else None), text
+
+
+def test_sentences_of_a_squeezed_line_are_the_squeezed_sentences():
+    rnd = random.Random(5)
+    for _ in range(20000):
+        line = "".join(rnd.choice(["句子", "。", "!", ".", ";", "；", " ", "  ", "\t", "\u3000", "\xa0", "a b"])
+                       for _ in range(rnd.randint(0, 10)))
+        expected = [s for s in (squeeze_whitespace(p) for p in boilerplate._SENTENCE_RE.split(line)) if s]
+        assert boilerplate._segments(line) == expected, line

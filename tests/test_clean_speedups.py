@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 import re
 import sys
+import unicodedata
 
 from archive.core import boilerplate, clean, metadata
-from archive.core.normalize import squeeze_whitespace
+from archive.core.normalize import canonical_text, squeeze_whitespace
 
 _ALL = [chr(c) for c in range(sys.maxunicode + 1)]
 
@@ -72,3 +73,13 @@ def test_sentences_of_a_squeezed_line_are_the_squeezed_sentences():
                        for _ in range(rnd.randint(0, 10)))
         expected = [s for s in (squeeze_whitespace(p) for p in boilerplate._SENTENCE_RE.split(line)) if s]
         assert boilerplate._segments(line) == expected, line
+
+
+def test_narrowed_full_width_forms_give_the_same_canonical_text():
+    assert all(unicodedata.normalize("NFKC", chr(c)) == chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F))
+    pieces = ["，", "！", "Ａ", "ａ", "１", "（", "）", "\u0301", "\u0308", "\u3099", "か", "ｶ", "ﾞ", "A", "e", "體", "国",
+              "…", "㈱", "ﬁ", " ", "Σ", "ς", "İ", "ß", "\uff5e", "\uff5f", "\uff00", "\uff01"]
+    rnd = random.Random(11)
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 10)))
+        assert canonical_text(boilerplate._narrow(text)) == canonical_text(text), text

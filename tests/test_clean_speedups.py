@@ -83,3 +83,11 @@ def test_narrowed_full_width_forms_give_the_same_canonical_text():
     for _ in range(20000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 10)))
         assert canonical_text(boilerplate._narrow(text)) == canonical_text(text), text
+
+
+def test_repeated_lines_are_grouped_by_their_squeezed_text():
+    lines = ["关注 我们", "关注\u3000我们", " 关注\t\t我们\xa0", "关注我们", "a  b", "a b"]
+    result = clean.drop_repeated_lines(lines)
+    assert result.lines == ["关注我们", "a  b", "a b"]
+    assert [r.text for r in result.removed] == lines[:3]
+    assert len({squeeze_whitespace(line) for line in lines[:3]}) == 1

@@ -23,7 +23,6 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 
-from archive.core.normalize import squeeze_whitespace
 
 MIN_AFFIX = 6
 MAX_AFFIX = 120
@@ -111,12 +110,12 @@ def split_lines(text: str) -> list[str]:
 def _most_common_affix(lines: list[str], suffix: bool) -> tuple[str, int] | None:
     """The longest affix shared by many paragraphs, trimmed of punctuation at its inner edge.
 
-    "Many" is at least three and a quarter of the paragraph-length lines. A short suffix must
-    follow sentence-ending punctuation in most lines carrying it (a watermark is appended after a
-    paragraph), so a recurring phrase such as "he said." is not taken for one.
+    `lines` are those that are no date line: the dates of a trailing headline list share prefixes
+    such as "2024-03-" among themselves. "Many" is at least three and a quarter of the
+    paragraph-length lines. A short suffix must follow sentence-ending punctuation in most lines
+    carrying it (a watermark is appended after a paragraph), so a recurring phrase such as "he
+    said." is not taken for one.
     """
-    # Date lines (of a trailing headline list) share prefixes such as "2024-03-" among themselves.
-    lines = [line for line in lines if not is_date_line(line)]
     paragraphs = [line for line in lines if len(line) > 2 * MIN_AFFIX]
     needed = max(3, -(-len(paragraphs) // 4))
     if len(paragraphs) < 3:
@@ -187,8 +186,11 @@ def _is_cjk_char(ch: str) -> bool:
 def strip_repeated_affixes(lines: list[str]) -> CleanResult:
     """Cut a watermark phrase that ends (or starts) many lines from every line carrying it."""
     removed: list[Removal] = []
+    undated = None  # the lines that are no date line, until a watermark is cut from them
     for suffix in (True, False):
-        found = _most_common_affix(lines, suffix)
+        if undated is None:
+            undated = [line for line in lines if not is_date_line(line)]
+        found = _most_common_affix(undated, suffix)
         if not found:
             continue
         affix = found[0]
@@ -206,12 +208,13 @@ def strip_repeated_affixes(lines: list[str]) -> CleanResult:
                 line = ""
             if line:
                 new_lines.append(line)
-        lines = new_lines
+        lines, undated = new_lines, None
     return CleanResult(lines, removed)
 
 
 def drop_repeated_lines(lines: list[str], min_count: int = 3) -> CleanResult:
-    keys = [squeeze_whitespace(line) for line in lines]
+    # squeeze_whitespace(line), without its regex: `\s` is `str.isspace`, as in `str.split()`
+    keys = [" ".join(line.split()) for line in lines]
     counts = Counter(keys)
     keep, removed = [], []
     for line, key in zip(lines, keys):
@@ -267,6 +270,8 @@ def _footer_start(lines: list[str]) -> int | None:
 
 def _headline_list_start(lines: list[str]) -> int | None:
     """Start of a trailing list of headlines with dates, or None."""
+    if not any(_is_dated_item(line) for line in lines[-4:]):  # the list reaches the last four lines
+        return None
     dated = [i for i, line in enumerate(lines) if _is_dated_item(line)]
     if len(dated) < 2 or dated[-1] < len(lines) - 4:
         return None

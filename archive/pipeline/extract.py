@@ -77,6 +77,13 @@ def storable_text(value: str) -> str:
     return _UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
 
 
+def _storable_lines(lines: list[str]) -> list[str]:
+    """`storable_text` of each line, with one scan when all are storable (as they nearly always are)."""
+    if not _UNSTORABLE_RE.search("\n".join(lines)):
+        return lines
+    return [storable_text(line) for line in lines]
+
+
 def _clip(value: str | None, limit: int) -> str | None:
     return storable_text(value)[:limit] if value else value
 
@@ -161,7 +168,7 @@ def _finish(title, byline, published, source, canonical, body_lines, removed, en
     return Extracted(
         title=_clip(title, MAX_TEXT_CHARS), byline=_clip(byline, MAX_BYLINE_CHARS), published_at=published,
         source=_clip(source, MAX_NAME_CHARS), canonical_url=_clip(canonical, MAX_URL_CHARS),
-        attribution=_clip(attribution, MAX_NAME_CHARS), lines=[storable_text(line) for line in body.lines],
+        attribution=_clip(attribution, MAX_NAME_CHARS), lines=_storable_lines(body.lines),
         removed=[dataclasses.replace(r, text=storable_text(r.text)) for r in removed],
         encoding=encoding,
     )

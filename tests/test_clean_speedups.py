@@ -7,8 +7,8 @@ import re
 import sys
 import unicodedata
 
-from archive.core import boilerplate, clean, metadata
-from archive.core.normalize import canonical_text, squeeze_whitespace
+from archive.core import boilerplate, clean, metadata, normalize
+from archive.core.normalize import squeeze_whitespace
 
 _ALL = [chr(c) for c in range(sys.maxunicode + 1)]
 
@@ -75,14 +75,24 @@ def test_sentences_of_a_squeezed_line_are_the_squeezed_sentences():
         assert boilerplate._segments(line) == expected, line
 
 
-def test_narrowed_full_width_forms_give_the_same_canonical_text():
+def test_fold_narrows_full_width_forms_as_nfkc_would():
     assert all(unicodedata.normalize("NFKC", chr(c)) == chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F))
     pieces = ["，", "！", "Ａ", "ａ", "１", "（", "）", "\u0301", "\u0308", "\u3099", "か", "ｶ", "ﾞ", "A", "e", "體", "国",
               "…", "㈱", "ﬁ", " ", "Σ", "ς", "İ", "ß", "\uff5e", "\uff5f", "\uff00", "\uff01"]
     rnd = random.Random(11)
     for _ in range(20000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 10)))
-        assert canonical_text(boilerplate._narrow(text)) == canonical_text(text), text
+        plain = unicodedata.normalize("NFKC", text).casefold().translate(normalize._traditional_to_simplified())
+        assert normalize.fold(text) == plain, text
+
+
+def test_squeezed_whitespace_is_what_the_pattern_gives():
+    spaces = [chr(c) for c in range(0x110000) if re.fullmatch(r"\s", chr(c))]
+    assert spaces == [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    rnd = random.Random(12)
+    for _ in range(20000):
+        text = "".join(rnd.choice(spaces + ["a", "句", "b c", "\u200b"]) for _ in range(rnd.randint(0, 12)))
+        assert normalize.squeeze_whitespace(text) == re.sub(r"\s+", " ", text).strip(), repr(text)
 
 
 def test_repeated_lines_are_grouped_by_their_squeezed_text():

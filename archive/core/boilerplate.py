@@ -22,8 +22,6 @@ MIN_CHARS = 6
 MAX_CHARS = 200
 _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])\s+")
 # Full-width ASCII forms, which NFKC maps to ASCII (U+FF01 "！" is "!" shifted by 0xFEE0).
-_FULL_WIDTH_RE = re.compile("[\uff01-\uff5e]")
-_FULL_WIDTH_SHIFT = 0xFEE0
 
 
 def _edge_indexes(count: int) -> list[int]:
@@ -38,20 +36,11 @@ def _segments(line: str) -> list[str]:
 
 def phrase_key(phrase: str) -> int | None:
     """Signed 64-bit key of a phrase's canonical tokens (width, case and script folded)."""
-    canonical = canonical_text(_narrow(phrase))
+    canonical = canonical_text(phrase)
     if not canonical:
         return None
     digest = xxhash.xxh64_intdigest(canonical.encode("utf-8"), seed=7)
     return digest - (1 << 64) if digest >= (1 << 63) else digest
-
-
-def _narrow(text: str) -> str:
-    """Full-width ASCII forms replaced by what NFKC makes of them, so NFKC gives the same text.
-
-    Chinese punctuation is mostly full-width: narrowed beforehand, a sentence is usually NFKC
-    already, which `unicodedata.normalize` checks quickly instead of decomposing and recomposing.
-    """
-    return _FULL_WIDTH_RE.sub(lambda m: chr(ord(m.group()) - _FULL_WIDTH_SHIFT), text)
 
 
 def edge_phrases(lines: list[str]) -> dict[int, str]:

@@ -23,6 +23,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 
+from archive.core.normalize import squeeze_whitespace
 
 MIN_AFFIX = 6
 MAX_AFFIX = 120
@@ -213,8 +214,7 @@ def strip_repeated_affixes(lines: list[str]) -> CleanResult:
 
 
 def drop_repeated_lines(lines: list[str], min_count: int = 3) -> CleanResult:
-    # squeeze_whitespace(line), without its regex: `\s` is `str.isspace`, as in `str.split()`
-    keys = [" ".join(line.split()) for line in lines]
+    keys = [squeeze_whitespace(line) for line in lines]
     counts = Counter(keys)
     keep, removed = [], []
     for line, key in zip(lines, keys):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from archive.db.models import (
     Article,
-    BandKey,
     Cluster,
     ClusterMember,
     IngestRun,
@@ -54,34 +52,6 @@ def raw_exists(session: Session, sha256: str) -> int | None:
 
 def url_exists(session: Session, url: str) -> int | None:
     return session.scalar(select(Article.id).where(Article.url == url))
-
-
-def band_candidates(session: Session, level: int, keys: Sequence[tuple[int, int]], limit: int,
-                    bucket_limit: int | None = None) -> list[tuple[int, int]]:
-    """(article_id, shared bands) of the articles sharing any band key, most shared first."""
-    if not keys:
-        return []
-    hits: Counter[int] = Counter()
-    if bucket_limit is None:
-        rows = session.execute(
-            select(BandKey.article_id, BandKey.band, BandKey.key).where(
-                BandKey.level == level, BandKey.key.in_([k for _, k in keys])
-            )
-        )
-        wanted = set(keys)
-        for article_id, band, key in rows:
-            if (band, key) in wanted:
-                hits[article_id] += 1
-    else:
-        for band, key in keys:
-            ids = session.scalars(
-                select(BandKey.article_id)
-                .where(BandKey.level == level, BandKey.band == band, BandKey.key == key)
-                .order_by(BandKey.article_id.desc())
-                .limit(bucket_limit)
-            )
-            hits.update(ids)
-    return hits.most_common(limit)
 
 
 def same_text(session: Session, text_hash: str, limit: int = 5) -> list[int]:

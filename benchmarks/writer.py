@@ -1,0 +1,137 @@
+"""The writer alone: prepared batches placed and committed into a copy of an existing archive.
+
+End-to-end rates on a 2-core machine mix the one writer with the preparing workers, which share
+its cores; a change to placement or storage shows more clearly when the batches are prepared
+once beforehand and only the writer runs, in one process. This script prepares a JSONL(.gz/.zst)
+input once (kept beside it as a pickle, reused while the input and the code's `Prepared` stay
+the same), copies the archive, places the batches as an ingest run does (background
+checkpoints, the run's collector thresholds, one transaction per batch), and prints the wall
+rate, the writer's CPU per article and per stage, and a digest of every placement (the same
+digest from two versions of the code means they clustered the new articles identically).
+
+    python benchmarks/writer.py --archive bench-work/archive-100000.db --input extra-10k.jsonl.zst
+    python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
+
+Only SQLite archives: the copy is a file copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import pickle
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
+    """The input's prepared batches, from the pickle beside it when it is newer than the input."""
+    from archive.config import load_settings
+    from archive.pipeline import loaders
+    from archive.pipeline.batch import PreparePool, batches, prepare_batch
+
+    cache = source.with_name(f"{source.name}.prepared-{batch_size}.pickle")
+    if cache.exists() and cache.stat().st_mtime >= source.stat().st_mtime:
+        try:
+            return pickle.loads(cache.read_bytes())
+        except (pickle.UnpicklingError, AttributeError, TypeError, EOFError):
+            pass  # made by other code: prepare again
+    settings = load_settings({})
+    chunks = batches(loaders.load([source]), batch_size)
+    if workers > 0:
+        with PreparePool(settings, workers) as pool:
+            out = list(pool.map(chunks))
+    else:
+        out = [prepare_batch(chunk, settings) for chunk in chunks]
+    cache.write_bytes(pickle.dumps(out, protocol=5))
+    return out
+
+
+def place(archive_path: Path, prepared: list, batch_size: int) -> dict:
+    """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
+    from archive.api import Archive
+    from archive.config import load_settings
+    from archive.db.checkpoint import background_checkpoints
+    from archive.pipeline import collection
+
+    with tempfile.TemporaryDirectory(prefix="writer-bench-") as tmp:
+        db = Path(tmp) / "archive.db"
+        with sqlite3.connect(archive_path) as source, sqlite3.connect(db) as copy:
+            source.backup(copy)  # a consistent copy, whatever the source's write-ahead log holds
+        settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{db}"}),
+                                       batch_size=batch_size)
+        with Archive(settings) as archive:
+            archive.upgrade()
+            first_new = _max_article_id(db) + 1
+            ingestor = archive.ingestor
+            wall, cpu = time.perf_counter(), time.process_time()
+            with background_checkpoints(archive.factory.kw.get("bind")), collection.fewer_collections():
+                summary = ingestor.start_run("ingest", {"benchmark": "writer"})
+                for batch in prepared:
+                    ingestor.store(batch, summary)
+                ingestor.finish_run(summary)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        n = max(summary.read, 1)
+        return {
+            "articles": summary.read, "new": summary.new, "copies": summary.copies,
+            "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n,
+            "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n for k in ("candidates", "place", "write")},
+            "placements": placement_digest(db, first_new),
+        }
+
+
+def _max_article_id(db: Path) -> int:
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+
+
+def placement_digest(db: Path, first_id: int) -> str:
+    """A digest of where the articles from `first_id` on were placed: by URL, each membership's
+    kind and its cluster's representative URL (ids differ between runs, URLs do not)."""
+    with sqlite3.connect(db) as c:
+        rows = c.execute(
+            "SELECT a.url, m.kind, r.url FROM articles a JOIN cluster_members m ON m.article_id = a.id "
+            "JOIN clusters k ON k.id = m.cluster_id LEFT JOIN articles r ON r.id = k.representative_id "
+            "WHERE a.id >= ? ORDER BY a.id, m.kind", (first_id,)).fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:12]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archive", type=Path, required=True, help="an SQLite archive file (copied, never changed)")
+    parser.add_argument("--input", type=Path, required=True, help="JSONL, JSONL.gz or JSONL.zst records to place")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="processes preparing the input, the first time")
+    parser.add_argument("--repeat", type=int, default=1, help="runs, each into a fresh copy (medians printed)")
+    parser.add_argument("--json", action="store_true", help="the runs as JSON")
+    opts = parser.parse_args(argv)
+    for path in (opts.archive, opts.input):
+        if not path.is_file():
+            parser.error(f"{path}: no such file")
+    prepared = prepared_batches(opts.input, opts.batch_size, opts.workers)
+    runs = [place(opts.archive, prepared, opts.batch_size) for _ in range(max(1, opts.repeat))]
+    if opts.json:
+        print(json.dumps(runs, indent=2))
+        return 0
+    for r in runs:
+        stages = "  ".join(f"{k} {v:.2f}" for k, v in r["stages_ms"].items())
+        print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies): {r['rate']:.0f}/s, "
+              f"writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); placements {r['placements']}")
+    if len(runs) > 1:
+        print(f"median: {statistics.median(r['rate'] for r in runs):.0f}/s, writer CPU "
+              f"{statistics.median(r['writer_cpu_ms'] for r in runs):.2f} ms per article")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,9 @@ the same), copies the archive, places the batches as an ingest run does (backgro
 checkpoints, the run's collector thresholds, one transaction per batch), and prints the wall
 rate, the writer's CPU per article and per stage, and a digest of every placement (the same
 digest from two versions of the code means they clustered the new articles identically).
+The batches are prepared without the source boilerplate a run learns as it goes (the writer
+still counts and learns it), so the counts can differ a little from an `archive ingest` of the
+same input.
 
     python benchmarks/writer.py --archive bench-work/archive-100000.db --input extra-10k.jsonl.zst
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json

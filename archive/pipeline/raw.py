@@ -3,16 +3,22 @@ and re-extracted later. Compressing is CPU work of the preparing workers, not of
 
 from __future__ import annotations
 
-import functools
+import threading
 
 import zstandard
 
 _SMALL = 512  # below this, compression saves too little to be worth a frame
+_per_thread = threading.local()
 
 
-@functools.cache
 def _compressor() -> zstandard.ZstdCompressor:
-    return zstandard.ZstdCompressor(level=3)
+    """This thread's compressor. A ZstdCompressor must not be used by two threads at once: scheduled
+    jobs run in threads, and two of them compressing through one shared compressor stored
+    corrupt frames and crashed the process (tests/test_raw_threads.py)."""
+    compressor = getattr(_per_thread, "compressor", None)
+    if compressor is None:
+        compressor = _per_thread.compressor = zstandard.ZstdCompressor(level=3)
+    return compressor
 
 
 def compress(content: bytes) -> tuple[bytes, str]:

@@ -120,3 +120,18 @@ def test_curation_keeps_every_invariant(sqlite_url, tmp_path):
     for step in steps:
         invoke(sqlite_url, *step)
         assert invoke_json(sqlite_url, "check", "--json")["ok"], step
+
+
+def test_raw_bytes_that_do_not_decompress_are_reported_not_repaired(archive, db_url, tmp_path):
+    archive.ingest_paths(synth.write_files(tmp_path / "in", range(3)))
+    with archive.session() as s:
+        ids = s.scalars(text("SELECT id FROM raw_documents WHERE compression = 'zstd' ORDER BY id")).all()
+    assert len(ids) == 3
+    execute(db_url, f"UPDATE raw_documents SET content = substr(content, 1, 12) WHERE id = {ids[0]}",
+            f"UPDATE raw_documents SET size = size + 1 WHERE id = {ids[2]}")
+    for args in (("check", "--json"), ("check", "--repair", "--json")):
+        result = invoke(*args)
+        assert result.exit_code == 1
+        violations = json.loads(result.output)["violations"]
+        assert [(v["rule"], v["examples"], v["repairable"]) for v in violations] == [
+            ("unreadable-raw", [ids[0], ids[2]], False)]

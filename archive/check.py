@@ -41,6 +41,7 @@ from archive.db.models import (
 
 EXAMPLES = 20
 _CHUNK = 2000
+_RAW_CHUNK = 200  # raw documents read at once: pages of up to 20 MB each, compressed
 ACTIVE = "active"
 
 
@@ -178,7 +179,7 @@ def _unreadable_raw(session: Session) -> Iterator[int]:
     last = 0
     while True:
         rows = session.execute(select(RawDocument.id, RawDocument.compression, RawDocument.size, RawDocument.content)
-                               .where(RawDocument.id > last).order_by(RawDocument.id).limit(_CHUNK)).all()
+                               .where(RawDocument.id > last).order_by(RawDocument.id).limit(_RAW_CHUNK)).all()
         if not rows:
             return
         last = rows[-1][0]

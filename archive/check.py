@@ -2,12 +2,13 @@
 
 Each rule is one query returning the ids that break it, so a check reads no more than the
 offending rows (plus one streamed pass over articles for the event index, and one over raw
-documents, each decompressed). `repair` mends what
-the archive can derive from what it holds: band keys from the stored signature and event terms,
-cluster sizes, time bounds and representatives from the members, a missing cluster placement as
-a cluster of its own, unreferenced raw documents and empty clusters removed. Two clusters holding
-one text (a split) and a member whose kind disagrees with its cluster are reported, not repaired:
-deciding which cluster wins is a curator's call (`archive merge`).
+documents, each decompressed). `repair` mends what the archive can derive from what it holds:
+band keys from the stored signature and event terms, cluster sizes, time bounds and
+representatives from the members, a missing cluster placement as a cluster of its own,
+unreferenced raw documents and empty clusters removed. Two clusters holding one text (a split)
+and a member whose kind disagrees with its cluster are reported, not repaired: deciding which
+cluster wins is a curator's call (`archive merge`); raw bytes that do not decompress are
+reported too, since nothing can derive them again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy.orm import Session, aliased
 
 from archive.config import Settings
 from archive.core import events, matching, sketch
-from archive.pipeline import raw
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -38,6 +38,7 @@ from archive.db.models import (
     RawDocument,
     Source,
 )
+from archive.pipeline import raw
 
 EXAMPLES = 20
 _CHUNK = 2000

@@ -21,7 +21,6 @@ TAIL = 5
 MIN_CHARS = 6
 MAX_CHARS = 200
 _SENTENCE_RE = re.compile(r"(?<=[。！？!?])|(?<=[.;；])\s+")
-# Full-width ASCII forms, which NFKC maps to ASCII (U+FF01 "！" is "!" shifted by 0xFEE0).
 
 
 def _edge_indexes(count: int) -> list[int]:

@@ -54,3 +54,39 @@ def test_anchors_stay_out_of_the_index_and_survive_truncation():
     assert len([t for t in kept if anchors.is_anchor(t)]) == anchors.EVENT_NAMES
     assert "@name:n149" in kept and "@name:n0" not in kept  # the most frequent names are kept
     assert anchors.term_count(kept) == 2
+
+
+def test_the_dateline_day_is_the_day_a_lead_marks_as_its_own():
+    assert anchors.dateline_day("新浪娱乐讯 北京时间10月31日消息，新片发布海报") == "10-31"
+    assert anchors.dateline_day("记者 陈某11月9日，记者从公司获悉") == "11-09"
+    assert anchors.dateline_day("恒大健康11月7日晚间公告") == "11-07"
+    assert anchors.dateline_day("北京时间2018年11月9日，绿军客场逆转") == "11-09"
+    assert anchors.dateline_day("１１月４日电 会议在北京举行") == "11-04"  # full-width digits
+    # Dates the lead does not give as the story's own: a release date, a ceremony to come, an
+    # impossible day; and a dateline past the lead.
+    assert anchors.dateline_day("新片北美明年3月22日上映。颁奖典礼将于11月21日在海口举办") is None
+    assert anchors.dateline_day("2月30日，会议举行") is None
+    assert anchors.dateline_day("会议" * 150 + "11月4日，会议举行") is None
+
+
+def test_only_chinese_japanese_and_korean_leads_give_a_day_anchor():
+    text = "11月9日，港口检查工作结束。"
+    vector = {"港口": 0.5, "检查": 0.5}
+    assert anchors.anchor_terms(text, vector, "zh").get(f"{anchors.DAY_PREFIX}11-09") == anchors.WEIGHT
+    assert not any(t.startswith(anchors.DAY_PREFIX) for t in anchors.anchor_terms(text, vector, "und-Latn"))
+
+
+def test_days_conflict_only_past_the_slack_and_around_the_year():
+    def days(*values):
+        return {"港口": 0.9, **{f"{anchors.DAY_PREFIX}{v}": anchors.WEIGHT for v in values}}
+
+    assert not anchors.day_conflict(days("11-02"), days("11-03"), 1)
+    assert anchors.day_conflict(days("11-02"), days("11-04"), 1)
+    assert not anchors.day_conflict(days("11-02"), days("10-20", "11-03"), 1)  # any member's day will do
+    assert not anchors.day_conflict(days("12-31"), days("01-01"), 1)
+    assert not anchors.day_conflict(days("11-02"), days(), 1)  # an event naming no day
+    assert not anchors.day_conflict(days(), days("11-09"), 1)
+    assert not anchors.day_conflict(days("11-02"), days("11-09"), -1)  # off
+    config = matching.MatchingConfig()
+    assert matching.event_match(days("11-02"), days("11-09"), 1, config, "zh") is None
+    assert matching.event_match(days("11-02"), days("11-03"), 1, config, "zh") is not None

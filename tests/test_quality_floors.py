@@ -62,4 +62,4 @@ def test_sina_labels(tmp_path):
     assert share["COPY"]["same_copy"] >= 0.95, labels
     assert share["SAME_EVENT"]["same_event"] >= 0.9 and share["SAME_EVENT"]["same_copy"] == 0, labels
     assert share["UNRELATED"]["same_event"] <= 0.1, labels  # reached 0.05 (1 of 21)
-    assert share["RELATED"]["same_event"] <= 0.62, labels  # reached 0.56 (10 of 18); target 0.05 not met
+    assert share["RELATED"]["same_event"] <= 0.4, labels  # reached 0.33 (6 of 18); target 0.05 not met

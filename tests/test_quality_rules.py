@@ -106,3 +106,38 @@ def test_original_chosen_by_credit_with_the_reason(archive, tmp_path, credit):
     cluster = archive.cluster(placed["first"][0])
     assert cluster["representative_id"] == archive.find_article(f"urn:record:{source}:first")
     assert cluster["original_reason"] == f"credited as the source by another copy ({source})"
+
+
+ZH_WORDS = ("港口 议会 预算 铁路 博物馆 隧道 果园 大桥 机场 水库 渡轮 采石场 检查 批准 推迟 项目 工程 市民 "
+            "代表 会议 码头 仓库 航线 货运 集装箱 泊位 调度 安全 设备 维修").split()
+
+
+def zh_report(seed: int, day: int) -> str:
+    """A Chinese report of a harbour inspection whose lead names 11月`day`日 as its day."""
+    rng = random.Random(seed)
+    lines = [f"北京时间11月{day}日消息，港口检查工作在下午结束。"]
+    for _ in range(5):
+        lines.append("，".join("".join(rng.sample(ZH_WORDS, 3)) for _ in range(4)) + "。")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("slack", [1, -1])
+def test_a_chinese_lead_naming_another_day_is_another_event(env, tmp_path, slack):
+    """Undated records (no publication window): the lead's day keeps the next day's report in the
+    event and one a week later out of it (unless the dateline rule is off)."""
+    from archive.api import Archive
+    from archive.config import load_settings
+
+    (tmp_path / "archive.toml").write_text(f"[matching]\nevent_dateline_days = {slack}\n")
+    records = [{"id": name, "source": f"{name}.example", "title": "港口检查工作结束", "text": zh_report(seed, day)}
+               for name, seed, day in (("first", 1, 2), ("next-day", 2, 3), ("week-later", 3, 9))]
+    path = tmp_path / "days.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    with Archive(load_settings()) as archive:
+        assert archive.ingest_paths([path]).new == 3
+        placed = placement(archive, records)
+    assert placed["next-day"][1] == placed["first"][1]
+    if slack >= 0:
+        assert placed["week-later"][1] != placed["first"][1]
+    else:  # the control: on terms alone the two reports are one event
+        assert placed["week-later"][1] == placed["first"][1]

@@ -8,19 +8,35 @@ nz) with a zipf frequency of at most 3 (so 中国 and 上海 are not names); in 
 capitalised inside a line with a zipf frequency of at most 2 (capitals also start common words
 such as "Police" or "Navy").
 
-Names ride in the event vector as pseudo-terms (`@name:` and the term) with a negligible weight,
-so they are stored, summed into the event's centroid and replayed by recluster like terms without
-moving a cosine.
+The day a Chinese or Japanese lead names as the story's day (its dateline: 北京时间11月4日消息,
+11月9日，…, 11月7日晚间) is an anchor too. Two reports of one event name the same day or the next
+(time zones, a report written the morning after); a follow-up, a preview and its result, or the
+data of another day name another. Only a date the lead marks as its own counts: one followed by
+a comma, 消息, 电, 讯 or a time of day, or preceded by 北京时间, so a film's "3月22日上映" or a
+ceremony "将于11月21日" is not taken for the story's day. Years are left out (a lead often has
+none), so days compare around the year's end.
+
+Names and days ride in the event vector as pseudo-terms (`@name:` or `@day:` and the value) with
+a negligible weight, so they are stored, summed into the event's centroid and replayed by
+recluster like terms without moving a cosine.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
 
 CJK_LANGUAGES = ("zh", "ja", "ko")  # as `archive.core.normalize.detect_language` names them
 
 PREFIX = "@"
 NAME_PREFIX = "@name:"
+DAY_PREFIX = "@day:"
+LEAD_CHARS = 200  # where a dateline is looked for: the lead's first sentences
+_DATELINE_RE = re.compile(
+    r"(?P<before>北京时间|时间)?\s*(?:\d{4}\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
+    r"(?P<after>\s*(?:[,，、]|消息|电|讯|报道|凌晨|早|上午|中午|午|下午|傍晚|晚|夜))?"
+)
 WEIGHT = 0.001
 CJK_NAME_ZIPF = 3.0
 LATIN_NAME_ZIPF = 2.0
@@ -61,9 +77,27 @@ def term_count(vector: dict[str, float]) -> int:
     return len(vector) - sum(1 for t in vector if is_anchor(t))
 
 
+def dateline_day(text: str) -> str | None:
+    """The day ("MM-DD") a Chinese or Japanese lead gives as the story's own, else None."""
+    for m in _DATELINE_RE.finditer(text[:LEAD_CHARS]):
+        if not (m["before"] or m["after"]):
+            continue
+        try:
+            day = dt.date(2000, int(m["m"]), int(m["d"]))  # a leap year, so 02-29 is a day too
+        except ValueError:
+            continue
+        return f"{day:%m-%d}"
+    return None
+
+
 def anchor_terms(text: str, vector: dict[str, float], language: str) -> dict[str, float]:
-    """The pseudo-terms of the names an article's event vector holds."""
-    return {f"{NAME_PREFIX}{n}": WEIGHT for n in rare_names(text, vector, language)}
+    """The pseudo-terms of the names an article's event vector holds, and of its dateline's day."""
+    out = {f"{NAME_PREFIX}{n}": WEIGHT for n in rare_names(text, vector, language)}
+    if language in CJK_LANGUAGES:
+        day = dateline_day(text)
+        if day:
+            out[f"{DAY_PREFIX}{day}"] = WEIGHT
+    return out
 
 
 def names_of(vector: dict[str, float]) -> set[str]:
@@ -79,6 +113,33 @@ def conflict(vector: dict[str, float], other: dict[str, float], min_names: int) 
         return False
     theirs = names_of(other)
     return len(theirs) >= min_names and not mine & theirs
+
+
+def days_of(vector: dict[str, float]) -> set[str]:
+    return {term[len(DAY_PREFIX):] for term in vector if term.startswith(DAY_PREFIX)}
+
+
+@functools.lru_cache(maxsize=400)
+def _day_of_year(day: str) -> int:
+    return dt.date(2000, int(day[:2]), int(day[3:])).timetuple().tm_yday
+
+
+def _day_gap(a: str, b: str) -> int:
+    """Days between two "MM-DD" days, the shorter way round the year."""
+    gap = abs(_day_of_year(a) - _day_of_year(b))
+    return min(gap, 366 - gap)
+
+
+def day_conflict(vector: dict[str, float], other: dict[str, float], slack: int) -> bool:
+    """Another specific event: both name dateline days and none of theirs is within `slack` days
+    of the article's (negative: never)."""
+    if slack < 0:
+        return False
+    mine = days_of(vector)
+    if not mine:
+        return False
+    theirs = days_of(other)
+    return bool(theirs) and all(_day_gap(a, b) > slack for a in mine for b in theirs)
 
 
 def truncate(total: dict[str, float], limit: int) -> dict[str, float]:

@@ -43,6 +43,9 @@ class MatchingConfig:
         of them (0: off).
     event_min_names_cjk: the same for Chinese, Japanese and Korean articles, whose names come from
         a part-of-speech tagger rather than from capitals, so that one name is evidence enough.
+    event_dateline_days: an article whose lead names its day (a Chinese or Japanese dateline,
+        `archive.core.anchors.dateline_day`) joins no event whose members name days, none of
+        them within this many days of it (-1: off).
     """
 
     copy_jaccard: float = 0.6
@@ -59,6 +62,7 @@ class MatchingConfig:
     source_boilerplate_articles: int = 5
     event_min_names: int = 2
     event_min_names_cjk: int = 1
+    event_dateline_days: int = 1
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",
@@ -163,7 +167,8 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
         needed = config.event_similarity_cjk if cjk else config.event_similarity
         score = events.event_score(vector, member_sum, members)
     min_names = config.event_min_names_cjk if cjk else config.event_min_names
-    if score < needed or anchors.conflict(vector, member_sum, min_names):
+    if (score < needed or anchors.conflict(vector, member_sum, min_names)
+            or (cjk and anchors.day_conflict(vector, member_sum, config.event_dateline_days))):
         return None
     return score
 

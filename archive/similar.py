@@ -31,7 +31,7 @@ from archive.pipeline.loaders import Rejection, load
 FETCH_TIMEOUT_SECONDS = 20
 CANDIDATES_PER_RESULT = 5
 # An estimated copy score this low (128 permutations: standard error about 0.04) cannot hide a copy
-# (Jaccard >= 0.6 or containment >= 0.8), so exact shingles are compared only from here up.
+# (Jaccard >= 0.6 or containment >= 0.7 at the defaults), so exact shingles are compared only from here up.
 EXACT_FROM = 0.25
 
 

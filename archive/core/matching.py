@@ -49,7 +49,7 @@ class MatchingConfig:
     """
 
     copy_jaccard: float = 0.6
-    copy_containment: float = 0.8
+    copy_containment: float = 0.7
     min_containment_shingles: int = 30
     event_similarity: float = 0.3
     event_similarity_cjk: float = 0.25

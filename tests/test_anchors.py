@@ -62,6 +62,8 @@ def test_the_dateline_day_is_the_day_a_lead_marks_as_its_own():
     assert anchors.dateline_day("恒大健康11月7日晚间公告") == "11-07"
     assert anchors.dateline_day("北京时间2018年11月9日，绿军客场逆转") == "11-09"
     assert anchors.dateline_day("１１月４日电 会议在北京举行") == "11-04"  # full-width digits
+    assert anchors.dateline_day("新华社华盛顿消息 当地时间11月6日美国举行中期选举") == "11-06"
+    assert anchors.dateline_day("报名截止时间11月10日。会议将于下月举行") is None  # a deadline
     # Dates the lead does not give as the story's own: a release date, a ceremony to come, an
     # impossible day; and a dateline past the lead.
     assert anchors.dateline_day("新片北美明年3月22日上映。颁奖典礼将于11月21日在海口举办") is None

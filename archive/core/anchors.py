@@ -12,7 +12,7 @@ The day a Chinese or Japanese lead names as the story's day (its dateline: 北�
 11月9日，…, 11月7日晚间) is an anchor too. Two reports of one event name the same day or the next
 (time zones, a report written the morning after); a follow-up, a preview and its result, or the
 data of another day name another. Only a date the lead marks as its own counts: one followed by
-a comma, 消息, 电, 讯 or a time of day, or preceded by 北京时间, so a film's "3月22日上映" or a
+a comma, 消息, 电, 讯 or a time of day, or preceded by 北京时间 or 当地时间, so a film's "3月22日上映" or a
 ceremony "将于11月21日" is not taken for the story's day. Years are left out (a lead often has
 none), so days compare around the year's end.
 
@@ -34,13 +34,13 @@ NAME_PREFIX = "@name:"
 DAY_PREFIX = "@day:"
 LEAD_CHARS = 200  # where a dateline is looked for: the lead's first sentences
 _DATELINE_RE = re.compile(
-    r"(?P<before>北京时间|时间)?\s*(?:\d{4}\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
+    r"(?P<before>北京时间|当地时间)?\s*(?:\d{4}\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
     r"(?P<after>\s*(?:[,，、]|消息|电|讯|报道|凌晨|早|上午|中午|午|下午|傍晚|晚|夜))?"
 )
 WEIGHT = 0.001
 CJK_NAME_ZIPF = 3.0
 LATIN_NAME_ZIPF = 2.0
-EVENT_NAMES = 100  # names an event's centroid keeps: the most frequent among its members
+EVENT_NAMES = 100  # anchors (names, days) an event's centroid keeps: the most frequent among its members
 _PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 
 
@@ -143,7 +143,7 @@ def day_conflict(vector: dict[str, float], other: dict[str, float], slack: int) 
 
 
 def truncate(total: dict[str, float], limit: int) -> dict[str, float]:
-    """A sum of vectors cut to its `limit` heaviest terms and its `EVENT_NAMES` most frequent names."""
+    """A sum of vectors cut to its `limit` heaviest terms and its `EVENT_NAMES` most frequent anchors."""
     terms = sorted(((t, w) for t, w in total.items() if not is_anchor(t)), key=lambda kv: (-kv[1], kv[0]))
     names = sorted(((t, w) for t, w in total.items() if is_anchor(t)), key=lambda kv: (-kv[1], kv[0]))
     return dict(terms[:limit] + names[:EVENT_NAMES])

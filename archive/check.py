@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from archive.config import Settings
 from archive.core import events, matching, sketch
+from archive.db import queries
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -353,6 +354,8 @@ def repair(session: Session, settings: Settings) -> dict[str, int]:
     bad_event = list(_event_index_mismatches(session, settings))
     _rebuild_band_keys(session, settings, bad_event, 1)
     note("band-keys-event", len(bad_event))
+    if orphans or bad_copy or bad_event:
+        queries.bump_index_generation(session)
     note("no-cluster", _place_unplaced(session, settings))
     note("empty-cluster", _drop_empty_clusters(session, settings))
     note("copy-in-event", _renest_copies(session, settings))

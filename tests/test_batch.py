@@ -364,3 +364,31 @@ def test_event_centroid_cache_is_bounded_by_terms_not_events(monkeypatch):
     assert placer._cached_centroid(3, ("v", 30)) == (False, None)  # a stale version is not used
     placer._remember_centroid(6, ("v", 6), {f"big{i}": 1.0 for i in range(150)})  # alone over budget
     assert list(placer._centroids) == [6] and placer._centroid_terms == 150
+
+
+def test_kept_event_postings_are_read_again_after_a_repair_rewrote_keys(sqlite_url):
+    """`archive check --repair` rewrites keys of articles already indexed (their ids do not move
+    the index's largest id): it counts up the index generation, and a writer keeping postings
+    reads them again."""
+    from sqlalchemy import delete
+
+    from archive.db.engine import transaction
+    from archive.db.models import BandKey
+
+    rng = random.Random(37)
+    record = {"id": "a", "url": "https://a.example/1", "title": "Storm", "text": synthetic_text(rng),
+              "published": "2025-05-01"}
+    with open_archive(sqlite_url, 1) as first, open_archive(sqlite_url, 1) as other:
+        first.upgrade()
+        first.ingest_documents(documents([record]))
+        postings = first.ingestor.placer.event_postings
+        assert postings._terms, "the writer keeps postings"
+        with transaction(first.factory) as session:
+            postings.read(session, [])
+        assert postings._terms, "nothing changed: the kept postings stay"
+        with transaction(other.factory) as session:  # damage the event index, then mend it
+            session.execute(delete(BandKey).where(BandKey.level == 1))
+        assert other.check(repair=True).repaired.get("band-keys-event") == 1
+        with transaction(first.factory) as session:
+            postings.read(session, [])
+        assert not postings._terms, "a repair elsewhere empties what the writer kept"

@@ -16,3 +16,46 @@ def test_schema_has_the_tables(db_url):
     engine.dispose()
     assert {"articles", "raw_documents", "band_keys", "clusters", "cluster_members", "ingest_runs",
             "rejected_inputs", "sources"} <= names
+
+
+def test_band_keys_lose_their_rowid_on_sqlite_and_keep_their_rows(sqlite_url):
+    """0005 stores the index without a rowid (its primary key is the table); down and up again
+    every row is kept, and the archive still answers `similar` from it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from archive.api import Archive
+    from archive.config import load_settings
+    from tests.conftest import SEEDS
+
+    settings = load_settings({"ARCHIVE_DATABASE_URL": sqlite_url})
+    with Archive(settings) as archive:
+        archive.ingest_paths([SEEDS])
+    engine = create_engine(sqlite_url)
+
+    def rows() -> list:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT level, band, key, article_id FROM band_keys ORDER BY 1, 2, 3, 4")).all()
+
+    def has_rowid() -> bool:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT rowid FROM band_keys LIMIT 1")).all()
+            return True
+        except OperationalError:
+            return False
+
+    indexed = rows()
+    assert len(indexed) > 40 and not has_rowid()
+    migrate.upgrade(sqlite_url, "0005")  # already there: nothing to do
+    command.downgrade(migrate.alembic_config(sqlite_url), "0004")
+    assert rows() == indexed and has_rowid()
+    migrate.upgrade(sqlite_url)
+    assert rows() == indexed and not has_rowid()
+    assert {"ix_band_keys_article_id"} <= {ix["name"] for ix in inspect(engine).get_indexes("band_keys")}
+    engine.dispose()
+    command.check(migrate.alembic_config(sqlite_url))
+    with Archive(settings) as archive:
+        assert archive.check().ok
+        seed = sorted(SEEDS.iterdir())[0]
+        assert archive.similar(path=str(seed))["results"], "the rebuilt index finds the stored seed"

@@ -142,7 +142,8 @@ class BandKey(Base):
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    __table_args__ = (Index("ix_band_keys_article_id", "article_id"),)
+    # On SQLite the primary-key B-tree is the table (migration 0005): a rowid table kept each row twice.
+    __table_args__ = (Index("ix_band_keys_article_id", "article_id"), {"sqlite_with_rowid": False})
 
 
 class Cluster(Base):

@@ -32,6 +32,15 @@ def set_meta(session: Session, key: str, value: str) -> None:
         session.add(Meta(key=key, value=value))
 
 
+INDEX_GENERATION = "index_generation"
+
+
+def bump_index_generation(session: Session) -> None:
+    """Count a rewrite of existing band keys, so writers holding postings in memory read them again
+    (`archive.pipeline.postings`; new articles' keys show by their ids)."""
+    set_meta(session, INDEX_GENERATION, str(int(get_meta(session, INDEX_GENERATION) or 0) + 1))
+
+
 def source_id(session: Session, name: str, kind: str = "file", cache: dict[str, int] | None = None) -> int:
     if cache is not None and name in cache:
         return cache[name]

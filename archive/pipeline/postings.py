@@ -4,9 +4,10 @@ Every batch reads, for each salient term of its articles, the `cap` newest artic
 it (`archive.db.bulk.capped_postings`). Frequent terms come back batch after batch, so the writer
 keeps what it read, adds its own new articles to it after each write, and reads only the terms it
 has not seen. That is only right while nobody else adds to the index: before each batch, under
-SQLite's write lock, the largest rowid of `band_keys` is compared with the one this writer left
-after its own last write; any other writer (another ingest, a crawl, `archive check --repair`)
-moves it, and the cache is emptied. On PostgreSQL, where several workers write at once and ids
+SQLite's write lock, a mark of the index is compared with the one this writer left after its own
+last write, and the cache is emptied when another writer moved it: the largest article id in
+`band_keys` (another ingest or a crawl adds articles, whose ids only grow since articles are never
+deleted) and the index generation `archive check --repair` counts up when it rewrites keys. On PostgreSQL, where several workers write at once and ids
 are not committed in order, nothing is kept.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from archive.db import bulk
+from archive.db import bulk, queries
 
 # Terms kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
 # 100, plus about 100 of array header), so about 50 MB at most.
@@ -32,13 +33,13 @@ class EventPostings:
     def __init__(self, cap: int, level: int = 1, band: int = 0, max_terms: int = CACHE_TERMS):
         self.cap, self.level, self.band, self.max_terms = cap, level, band, max_terms
         self._terms: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._mark: int | None = None  # band_keys' largest rowid after this writer's last batch
+        self._mark: tuple | None = None  # the index's mark after this writer's last batch
 
     def read(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
         """key -> ids newest first (at most `cap`; empty when none), for every key asked."""
         if session.get_bind().dialect.name != "sqlite":
             return self._from_database(session, set(keys))
-        mark = _largest_rowid(session)
+        mark = _index_mark(session)
         if mark != self._mark:  # someone else wrote to the index (or this is the first batch)
             self._terms.clear()
             self._mark = mark
@@ -65,7 +66,7 @@ class EventPostings:
             if cached is not None:
                 newest = np.array(ids[::-1][: self.cap], dtype=_IDS)
                 self._terms[key] = np.concatenate([newest, cached])[: self.cap]
-        self._mark = _largest_rowid(session)
+        self._mark = _index_mark(session)
 
     def _from_database(self, session: Session, keys: Sequence[int] | set[int]) -> dict[int, np.ndarray]:
         if not keys:
@@ -79,5 +80,8 @@ class EventPostings:
             self._terms.popitem(last=False)
 
 
-def _largest_rowid(session: Session) -> int:
-    return session.execute(text("SELECT coalesce(max(rowid), 0) FROM band_keys")).scalar_one()
+def _index_mark(session: Session) -> tuple:
+    # max(article_id) is one seek in band_keys' article_id index.
+    return tuple(session.execute(text(
+        "SELECT (SELECT coalesce(max(article_id), 0) FROM band_keys), "
+        "(SELECT value FROM archive_meta WHERE key = :key)"), {"key": queries.INDEX_GENERATION}).one())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from archive.cli import cli
 from archive.cli.context import open_archive
 from archive.cli.output import console
+from archive.db import migrate
 
 
 @cli.group()
@@ -27,5 +28,12 @@ def upgrade() -> None:
       archive db upgrade
     """
     archive = open_archive()
-    revision = archive.upgrade()
+    current, head = migrate.current_revision(archive.engine), migrate.head_revision(archive.settings.database_url)
+    if current == head:
+        revision = current
+    else:
+        what = "creating the schema" if current is None else f"upgrading the schema from {current} to {head}"
+        # Some upgrades rebuild a table (0005: band_keys on SQLite), minutes on a large archive.
+        with console.status(f"{what} in {archive.url} (a table rebuild takes minutes on a large archive)"):
+            revision = archive.upgrade()
     console.print(f"schema at revision [bold]{revision}[/] in {archive.url}")

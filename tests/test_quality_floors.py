@@ -31,7 +31,7 @@ def test_reprint_corpus_copies(tmp_path):
     figures = evaluate(quality.load_reprints, tmp_path)
     copies = figures["copy_pairwise"]
     assert copies["precision"] >= 0.99, copies
-    assert copies["recall"] >= 0.96, copies
+    assert copies["recall"] >= 0.98, copies  # reached 1.000 on these 225 articles (0.996 on the full 682)
 
 
 def test_reprints_of_the_seeds_without_shared_data(tmp_path):
@@ -59,7 +59,7 @@ def test_sina_labels(tmp_path):
     figures = evaluate(quality.load_sina, tmp_path)
     labels = figures["labels"]
     share = {label: {k: row[k] / row["pairs"] for k in ("same_copy", "same_event")} for label, row in labels.items()}
-    assert share["COPY"]["same_copy"] >= 0.95, labels
+    assert share["COPY"]["same_copy"] >= 0.95, labels  # reached 1.00 (26 of 26): one miss would be 0.96
     assert share["SAME_EVENT"]["same_event"] >= 0.9 and share["SAME_EVENT"]["same_copy"] == 0, labels
     assert share["UNRELATED"]["same_event"] <= 0.1, labels  # reached 0.05 (1 of 21)
     assert share["RELATED"]["same_event"] <= 0.4, labels  # reached 0.33 (6 of 18); target 0.05 not met

@@ -76,13 +76,14 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
     ov = matching.overlap(sketch.shingle_set(a.text, sketch_config), sketch.shingle_set(b.text, sketch_config))
     estimated = sketch.estimated_jaccard(sketch.signature_from_bytes(a.signature),
                                          sketch.signature_from_bytes(b.signature))
-    cosine = events.cosine(a.event_terms or {}, b.event_terms or {})
-    # The placement rule itself, with B as a one-article event: what ingest would decide on terms.
-    same_event = matching.event_match(a.event_terms or {}, b.event_terms or {}, 1, matching_config,
-                                      language=detect_language(a.text)) is not None
+    terms_a, terms_b = a.event_terms or {}, b.event_terms or {}
+    cosine = events.cosine(terms_a, terms_b)
     in_a, in_b = shared_passages(a.text, b.text, sketch_config), shared_passages(b.text, a.text, sketch_config)
-    shared_terms = sorted((t for t in set(a.event_terms or {}) & set(b.event_terms or {}) if not anchors.is_anchor(t)),
-                          key=lambda t: -(a.event_terms[t] * b.event_terms[t]))
+    shared_terms = sorted((t for t in set(terms_a) & set(terms_b) if not anchors.is_anchor(t)),
+                          key=lambda t: -(terms_a[t] * terms_b[t]))
+    language = detect_language(a.text)
+    cjk = language in anchors.CJK_LANGUAGES
+    min_names = matching_config.event_min_names_cjk if cjk else matching_config.event_min_names
     return {
         "estimated_jaccard": round(estimated, 4),
         "jaccard": round(ov.jaccard, 4),
@@ -91,12 +92,18 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "shingles": [ov.size_a, ov.size_b],
         "event_cosine": round(cosine, 4),
         "copy": matching.is_copy(ov, matching_config),
-        "same_event_terms": same_event,
+        # The placement rule itself, with B as a one-article event: what ingest would decide on terms.
+        "same_event_terms": matching.event_match(terms_a, terms_b, 1, matching_config, language=language) is not None,
         "thresholds": {"copy_jaccard": matching_config.copy_jaccard,
                        "copy_containment": matching_config.copy_containment,
                        "event_similarity": matching_config.event_similarity,
                        "event_similarity_cjk": matching_config.event_similarity_cjk},
         "shared_terms": shared_terms[:15],
+        # The anchors that keep two events of one kind apart (archive.core.anchors).
+        "names": [sorted(anchors.names_of(terms_a)), sorted(anchors.names_of(terms_b))],
+        "names_conflict": anchors.conflict(terms_a, terms_b, min_names),
+        "days": [sorted(anchors.days_of(terms_a)), sorted(anchors.days_of(terms_b))],
+        "days_conflict": cjk and anchors.day_conflict(terms_a, terms_b, matching_config.event_dateline_days),
         "passages_a": [p.as_dict() for p in in_a],
         "passages_b": [p.as_dict() for p in in_b],
         "shared_share_a": shared_share(a.text, in_a),

@@ -43,6 +43,7 @@ def test_compare_a_copy_shows_why(arc):
     assert r["passages_a"][0]["text"] == r["a"]["text"][r["passages_a"][0]["start"]:r["passages_a"][0]["end"]]
     table = invoke(arc.url, "compare", str(n[ALPHA0]), str(n[FARM0]))
     assert "exact shingle Jaccard" in table and "copies?" in table and "100% shared" in table
+    assert "dateline days" in table and r["days"] == [[], []] and not r["days_conflict"]
 
 
 def test_compare_two_write_ups_of_one_event(arc):

@@ -136,6 +136,10 @@ def test_a_chinese_lead_naming_another_day_is_another_event(env, tmp_path, slack
     with Archive(load_settings()) as archive:
         assert archive.ingest_paths([path]).new == 3
         placed = placement(archive, records)
+        ids = {r["id"]: archive.find_article(f"urn:record:{r['source']}:{r['id']}") for r in records}
+        compared = archive.compare(ids["first"], ids["week-later"])  # what `archive compare` explains
+    assert compared["days"] == [["11-02"], ["11-09"]]
+    assert compared["days_conflict"] is (slack >= 0) and compared["same_event_terms"] is (slack < 0)
     assert placed["next-day"][1] == placed["first"][1]
     if slack >= 0:
         assert placed["week-later"][1] != placed["first"][1]

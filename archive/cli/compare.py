@@ -39,6 +39,10 @@ def compare(a: int, b: int, full: bool, as_json: bool) -> None:
         {"measure": f"containment of {b} in {a}", "value": r["containment_b_in_a"], "rule": ""},
         {"measure": "event-term cosine", "value": r["event_cosine"],
          "rule": f"same event at ≥ {t['event_similarity']} (CJK ≥ {t['event_similarity_cjk']})"},
+        {"measure": "names", "value": " / ".join(", ".join(n) or "-" for n in r["names"]),
+         "rule": "other events of one kind share none" + (": conflict" if r["names_conflict"] else "")},
+        {"measure": "dateline days", "value": " / ".join(", ".join(d) or "-" for d in r["days"]),
+         "rule": "other events name days apart" + (": conflict" if r["days_conflict"] else "")},
         {"measure": "copies?", "value": _yes(r["copy"]), "rule": ""},
         {"measure": "same event by terms?", "value": _yes(r["same_event_terms"]), "rule": ""},
         {"measure": "same copy cluster / event", "value": f"{_yes(r['same_copy_cluster'])} / "

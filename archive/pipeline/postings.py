@@ -3,12 +3,13 @@
 Every batch reads, for each salient term of its articles, the `cap` newest articles indexed under
 it (`archive.db.bulk.capped_postings`). Frequent terms come back batch after batch, so the writer
 keeps what it read, adds its own new articles to it after each write, and reads only the terms it
-has not seen. That is only right while nobody else adds to the index: before each batch, under
+has not seen. That is only right while nobody else changes the index: before each batch, under
 SQLite's write lock, a mark of the index is compared with the one this writer left after its own
-last write, and the cache is emptied when another writer moved it: the largest article id in
-`band_keys` (another ingest or a crawl adds articles, whose ids only grow since articles are never
-deleted) and the index generation `archive check --repair` counts up when it rewrites keys. On PostgreSQL, where several workers write at once and ids
-are not committed in order, nothing is kept.
+last write, and the cache is emptied when another writer moved it. The mark is the largest
+article id in `band_keys` (another ingest or a crawl adds articles, whose ids only grow since
+articles are never deleted) and the index generation `archive check --repair` counts up when it
+rewrites keys. On PostgreSQL, where several workers write at once and ids are not committed in
+order, nothing is kept.
 """
 
 from __future__ import annotations

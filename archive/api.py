@@ -208,8 +208,8 @@ class Archive:
         self.require_schema()
         with self.factory() as session:
             a, b = queries.article(session, a_id), queries.article(session, b_id)
-            result = explain.compare(explain.Side(a.clean_text, a.signature, a.event_terms or {}),
-                                     explain.Side(b.clean_text, b.signature, b.event_terms or {}),
+            result = explain.compare(explain.Side(a.clean_text, a.signature, a.event_terms or {}, a.title),
+                                     explain.Side(b.clean_text, b.signature, b.event_terms or {}, b.title),
                                      self.settings.sketch, self.settings.matching)
             member = queries.membership(session, [a.id, b.id])
             names = queries.source_names(session, [a.source_id, b.source_id])

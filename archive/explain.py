@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from archive.core import anchors, events, matching, sketch
+from archive.core import anchors, events, headline, matching, sketch
 from archive.core.normalize import detect_language, is_cjk, token_spans
 from archive.core.sketch import SketchConfig
 
@@ -69,6 +69,7 @@ class Side:
     text: str
     signature: bytes
     event_terms: dict[str, float]
+    title: str | None = None
 
 
 def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matching.MatchingConfig) -> dict:
@@ -84,6 +85,8 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
     language = detect_language(a.text)
     cjk = language in anchors.CJK_LANGUAGES
     min_names = matching_config.event_min_names_cjk if cjk else matching_config.event_min_names
+    stray = [headline.stray_body(a.title, a.text), headline.stray_body(b.title, b.text)]
+    barred = headline.bars_copy(a.title, stray[0], b.title, stray[1])
     return {
         "estimated_jaccard": round(estimated, 4),
         "jaccard": round(ov.jaccard, 4),
@@ -91,7 +94,11 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "containment_b_in_a": round(ov.containment_ba, 4),
         "shingles": [ov.size_a, ov.size_b],
         "event_cosine": round(cosine, 4),
-        "copy": matching.is_copy(ov, matching_config),
+        "copy": matching.is_copy(ov, matching_config) and not barred,
+        # Bodies that carry none of their headline's words, and whether that bars a copy
+        # (archive.core.headline): then the headlines tell the stories apart.
+        "stray_body": stray,
+        "headline_bars_copy": barred,
         # The placement rule itself, with B as a one-article event: what ingest would decide on terms.
         "same_event_terms": matching.event_match(terms_a, terms_b, 1, matching_config, language=language) is not None,
         "thresholds": {"copy_jaccard": matching_config.copy_jaccard,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from archive import curation
 from archive.config import Settings
-from archive.core import events, matching, sketch
+from archive.core import events, headline, matching, sketch
 from archive.core.normalize import detect_language
 from archive.db import bulk, queries
 from archive.db.models import (
@@ -61,6 +61,7 @@ class _Item:
     clean_text: str  # held only while this article is placed
     language: str | None
     stored_shingles: bytes | None = None  # articles.shingles (NULL before migration 0004)
+    title: str | None = None
 
     def shingles(self, config: sketch.SketchConfig) -> np.ndarray:
         if self.stored_shingles is not None:
@@ -144,6 +145,7 @@ class _Replay:
         self.same_text: dict[str, list[int]] = defaultdict(list)
         self.event_postings: dict[int, list[int]] = defaultdict(list)
         self.shingles: dict[int, np.ndarray] = {}  # originals' shingles only
+        self.stray_titles: dict[int, str | None] = {}  # headlines of bodies that carry none of them
         self.candidates: dict[int, matching.Candidate] = {}
         self.clusters: list[NewCluster] = []
 
@@ -167,6 +169,8 @@ class _Replay:
         copy_keys = sketch.band_keys(item.signature, self.settings.sketch.bands, level=0)
         event_keys = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
         self.candidates[item.id] = item.candidate
+        if headline.stray_body(item.title, item.clean_text):
+            self.stray_titles[item.id] = item.title
         copy = self._forced(item.id, COPY, self.copy_of) or self._find_copy(item, shingles, copy_keys, event_keys)
         if copy:
             cluster, score, evidence = copy
@@ -235,6 +239,10 @@ class _Replay:
         for cluster in clusters:
             if not self._allowed(item.id, cluster, COPY):
                 continue
+            rep = cluster.representative_id
+            if item.id in self.stray_titles and rep in self.stray_titles and headline.bars_copy(
+                    item.title, True, self.stray_titles[rep], True):
+                continue
             ov = matching.overlap(shingles, self._original_shingles(cluster.representative_id))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > best[1]):
                 best = (cluster, matching.copy_score(ov), {**ov.as_dict(), "matched": cluster.representative_id})
@@ -296,14 +304,14 @@ def _load(session: Session) -> Iterator[_Item]:
     rows = session.execute(
         select(Article.id, Article.published_at, Article.fetched_at, Article.attribution, Source.name,
                Article.canonical_url, Article.url, Article.text_hash, Article.signature, Article.event_terms,
-               Article.clean_text, Article.language, Article.shingles)
+               Article.clean_text, Article.language, Article.shingles, Article.title)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(Article.id)
         .execution_options(yield_per=LOAD_CHUNK)
     )
     for r in rows:
         yield _Item(r[0], matching.Candidate(*r[:7]), r.text_hash, sketch.signature_from_bytes(r.signature),
-                    r.event_terms or {}, r.clean_text or "", r.language, r.shingles)
+                    r.event_terms or {}, r.clean_text or "", r.language, r.shingles, r.title)
 
 
 # -- comparing with what the database holds ------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import events, matching, sketch
+from archive.core import events, headline, matching, sketch
 from archive.db import bulk
 from archive.db.models import Article, Source
 from archive.errors import BadInput, RejectedInput
@@ -109,11 +109,17 @@ def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) 
     likely = [r.id for r in ranked if _estimated_copy_score(fp, r) >= EXACT_FROM]
     shingle_sets = bulk.shingle_sets(session, likely, settings.sketch)
     member_of = bulk.memberships(session, [r.id for r in ranked])
+    stray_titles = {}  # a stray body is a copy of another only under an agreeing headline
+    if fp.stray_body and shingle_sets:
+        stray_titles = {i: title for i, title, text in bulk.titles_and_texts(session, shingle_sets)
+                        if headline.stray_body(title, text or "")}
     results = []
     for r in ranked:
         if r.id in shingle_sets:
             ov = matching.overlap(fp.shingles, shingle_sets[r.id])
             jaccard, containment, copy = ov.jaccard, ov.containment, matching.is_copy(ov, config)
+            if r.id in stray_titles and headline.bars_copy(ex.title, True, stray_titles[r.id], True):
+                copy = False
         else:  # far below any copy threshold: the signature's estimate is shown
             jaccard = sketch.estimated_jaccard(fp.signature, sketch.signature_from_bytes(r.signature))
             containment, copy = _estimated_copy_score(fp, r), False

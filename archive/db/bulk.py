@@ -240,6 +240,15 @@ def clean_texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
+def titles_and_texts(session: Session, article_ids: Iterable[int]) -> list[tuple[int, str | None, str | None]]:
+    """(article id, title, clean text) of each article."""
+    out: list[tuple[int, str | None, str | None]] = []
+    for part in chunks(sorted(set(article_ids))):
+        out.extend(session.execute(
+            select(Article.id, Article.title, Article.clean_text).where(Article.id.in_(part))).tuples())
+    return out
+
+
 def shingle_sets(session: Session, article_ids: Iterable[int], config: SketchConfig) -> dict[int, np.ndarray]:
     """article id -> its sorted distinct shingle hashes: the stored set, or (for articles stored
     before the column existed) the set of its clean text."""

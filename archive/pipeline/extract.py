@@ -64,6 +64,7 @@ class Extracted:
     lines: list[str]
     removed: list[cleaning.Removal]
     encoding: str | None = None
+    title_from_text: bool = False  # the first line of a plain text, taken for the title
 
     @property
     def text(self) -> str:
@@ -184,8 +185,10 @@ def extract_text(text: str, encoding: str | None = None, take_title: bool = True
     header = metadata.parse_header(affixes.lines, take_title=take_title)
     if not header.body and header.title and len(affixes.lines) == 1:
         header.body = [header.title]  # a one-line text (a headline, a lead) is its own body
-    return _finish(header.title, header.byline, header.published_at, header.source, canonical,
-                   header.body, affixes.removed + header.removed, encoding)
+    extracted = _finish(header.title, header.byline, header.published_at, header.source, canonical,
+                        header.body, affixes.removed + header.removed, encoding)
+    extracted.title_from_text = bool(take_title and header.title)
+    return extracted
 
 
 def extract_html(html: str, url: str | None, encoding: str | None = None) -> Extracted:
@@ -238,6 +241,7 @@ def extract_record(fields: dict[str, Any]) -> Extracted:
     extracted = extract_text(text, take_title=not (title or "").strip())
     if title and title.strip():
         extracted.title = storable_text(title.strip())
+        extracted.title_from_text = False
     extracted.published_at = published_at or extracted.published_at
     if isinstance(source, str) and source.strip():
         extracted.source = _clip(source.strip(), MAX_NAME_CHARS)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from archive.core import anchors, events, sketch
+from archive.core import anchors, events, headline, sketch
 from archive.core.normalize import canonical_text, detect_language, fold, is_cjk, tokens_of_folded
 from archive.pipeline.extract import Extracted
 
@@ -27,6 +27,7 @@ class Fingerprint:
     event_terms: dict[str, float]
     copy_keys: list[tuple[int, int]]
     event_keys: list[tuple[int, int]]
+    stray_body: bool = False  # the body carries none of its headline's words (`archive.core.headline`)
 
 
 def text_hash(text: str) -> str:
@@ -47,16 +48,25 @@ def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConf
     out = []
     for article, text, cjk, fold_, toks, shingles, signature in zip(
             articles, texts, scripts, folded, token_lists, shingle_arrays, signatures):
-        vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk)
+        stray = headline.stray_body(article.title, text, cjk, body_tokens=toks)
+        # A given headline is then the only evidence of the story: its terms alone. (A first line
+        # taken for the title of a plain text may be a lead sentence the body does not repeat.)
+        title_only = stray and not article.title_from_text
+        if title_only:
+            vector = events.term_vector(article.title, "", event_cfg, cjk=cjk)
+        else:
+            vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk)
         language = detect_language(text, cjk)
+        anchor_text = (article.title or "") if title_only else text
         out.append(Fingerprint(
             text_hash=hashlib.sha256(" ".join(toks).encode("utf-8")).hexdigest(),  # = text_hash(text)
             language=language,
             shingles=np.unique(shingles),
             signature=signature,
-            event_terms={**vector, **anchors.anchor_terms(text, vector, language)},
+            event_terms={**vector, **anchors.anchor_terms(anchor_text, vector, language)},
             copy_keys=sketch.band_keys(signature, copy_cfg.bands, level=0),
             event_keys=events.index_keys(vector, event_cfg),
+            stray_body=stray,
         ))
     return out
 

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import events, matching, sketch
+from archive.core import events, headline, matching, sketch
 from archive.db import bulk, locks
 from archive.db.models import (
     COPY,
@@ -67,6 +67,7 @@ _SKETCH_CACHE = 16384  # 512-byte signatures of recent copy clusters' originals:
 # the events' sizes (88 MB for 8,192 events of 90 terms at 40,000 articles, more as events grow).
 _CENTROID_CACHE_TERMS = 400_000  # about 48 MB
 _SAME_TEXT_LIMIT = 5
+_HEADLINE_CACHE = 4096  # (title, stray body) of originals that stray-bodied articles were checked against
 
 
 @dataclasses.dataclass
@@ -164,6 +165,7 @@ class Placer:
         self._sketches: OrderedDict[int, tuple[np.ndarray, int]] = OrderedDict()
         self._centroids: OrderedDict[int, tuple[tuple, dict[str, float] | None]] = OrderedDict()
         self._centroid_terms = 0  # terms held by the cached centroids
+        self._headlines: OrderedDict[int, tuple[str | None, bool]] = OrderedDict()
         self._sources: dict[str, int] = {}
         self.event_postings = EventPostings(settings.event_sketch.bucket_limit)
 
@@ -176,6 +178,11 @@ class Placer:
         self._sketches[article_id] = (signature, shingle_count)
         if len(self._sketches) > _SKETCH_CACHE:
             self._sketches.popitem(last=False)
+
+    def _remember_headline(self, article_id: int, title: str | None, stray: bool) -> None:
+        self._headlines[article_id] = (title, stray)
+        if len(self._headlines) > _HEADLINE_CACHE:
+            self._headlines.popitem(last=False)
 
     def _remember_centroid(self, cluster_id: int, version: tuple, centroid: dict[str, float] | None) -> None:
         previous = self._centroids.pop(cluster_id, None)
@@ -303,6 +310,7 @@ class _BatchPlacement:
         self.batch_copy_postings: dict[tuple[int, int], list[int]] = {}
         self.batch_event_postings: dict[int, list[int]] = {}
         self.batch_same_text: dict[str, list[int]] = {}
+        self.batch_articles: dict[int, _Article] = {}  # by id, once inserted
         # what to write
         self.new_clusters: list[_Cluster] = []
         self.member_rows: list[dict[str, Any]] = []
@@ -406,6 +414,21 @@ class _BatchPlacement:
         self.placer._shingles.move_to_end(article_id)
         return cached
 
+    def _load_headlines(self, article_ids) -> None:
+        """(title, stray body) of the archive's articles among `article_ids` not known yet."""
+        cache = self.placer._headlines
+        missing = [i for i in article_ids if i is not None and i not in cache and i not in self.batch_articles]
+        for article_id, title, text in bulk.titles_and_texts(self.session, missing):
+            self.placer._remember_headline(article_id, title, headline.stray_body(title, text or ""))
+
+    def _headline_of(self, article_id: int) -> tuple[str | None, bool]:
+        mine = self.batch_articles.get(article_id)
+        if mine is not None:
+            return mine.prepared.extracted.title, mine.fp.stray_body
+        if article_id not in self.placer._headlines:
+            self._load_headlines([article_id])
+        return self.placer._headlines.get(article_id, (None, False))
+
     def _cluster_of(self, article_id: int, kind: str) -> _Cluster | None:
         if article_id not in self.member_of:
             self._load_memberships([article_id])
@@ -473,6 +496,7 @@ class _BatchPlacement:
     # -- deciding -----------------------------------------------------------------------------
 
     def decide(self) -> None:
+        self.batch_articles = {a.id: a for a in self.fresh}
         for a in self.fresh:
             ranked = self._ranked(a)
             match = self._find_copy(a, ranked)
@@ -516,11 +540,15 @@ class _BatchPlacement:
         ids = self._copy_candidates(a, ranked)
         clusters = list(dict.fromkeys(c for c in (self._cluster_of(i, COPY) for i in ids) if c is not None))
         best = None
+        if a.fp.stray_body:
+            self._load_headlines([c.representative_id for c in clusters[: self.config.max_candidates]])
         for cluster in clusters[: self.config.max_candidates]:
             rep = cluster.representative_id
             if rep is None:
                 continue
             if not self._may_copy(a, rep):
+                continue
+            if a.fp.stray_body and headline.bars_copy(a.prepared.extracted.title, True, *self._headline_of(rep)):
                 continue
             ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):

@@ -3,8 +3,10 @@
 Two reports of one event name its protagonists; two events of one kind (two matches of a league,
 two universities' brochures from one template, two earthquakes) share their vocabulary but not
 their names. A name here is a salient term that is a proper noun and not common in its language:
-in Chinese, a word jieba tags as a person, place, organisation or other proper noun (nr, ns, nt,
-nz) with a zipf frequency of at most 3 (so 中国 and 上海 are not names); in Latin script, a word
+in Chinese, a word jieba tags as a person, place or organisation (nr, ns, nt) with a zipf
+frequency of at most 3 (so 中国 and 上海 are not names; jieba's catch-all "other proper noun", nz,
+is left out: about half of it is domain vocabulary such as 锂电池 or 非全日制, which two
+universities' brochures share while naming different universities); in Latin script, a word
 capitalised inside a line with a zipf frequency of at most 2 (capitals also start common words
 such as "Police" or "Navy").
 
@@ -41,7 +43,7 @@ WEIGHT = 0.001
 CJK_NAME_ZIPF = 3.0
 LATIN_NAME_ZIPF = 2.0
 EVENT_NAMES = 100  # anchors (names, days) an event's centroid keeps: the most frequent among its members
-_PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
+_PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt"})
 
 
 def is_anchor(term: str) -> bool:

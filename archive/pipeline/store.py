@@ -540,18 +540,19 @@ class _BatchPlacement:
         ids = self._copy_candidates(a, ranked)
         clusters = list(dict.fromkeys(c for c in (self._cluster_of(i, COPY) for i in ids) if c is not None))
         best = None
-        if a.fp.stray_body:
-            self._load_headlines([c.representative_id for c in clusters[: self.config.max_candidates]])
         for cluster in clusters[: self.config.max_candidates]:
             rep = cluster.representative_id
             if rep is None:
                 continue
             if not self._may_copy(a, rep):
                 continue
+            ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
+            if not matching.is_copy(ov, self.config):
+                continue
+            # Only a verified copy of a stray body reads the original's headline (a query, rarely).
             if a.fp.stray_body and headline.bars_copy(a.prepared.extracted.title, True, *self._headline_of(rep)):
                 continue
-            ov = matching.overlap(a.fp.shingles, self._shingles_of(rep))
-            if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > matching.copy_score(best[2])):
+            if best is None or matching.copy_score(ov) > matching.copy_score(best[2]):
                 best = (cluster, rep, ov)
         if best and best[0].event is None:
             best[0].event = self._cluster_by_id(best[0].event_id)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import anchors, matching, metrics, sketch
+from archive.core import anchors, headline, matching, metrics, sketch
 from archive.core.normalize import detect_language
 from archive.db.models import Article
 from archive.errors import BadInput
@@ -107,6 +107,8 @@ class _Stored:
     shingles: object
     vector: dict[str, float]
     language: str
+    title: str | None = None
+    stray: bool = False  # the body carries none of its headline's words (archive.core.headline)
 
 
 def _resolve(session: Session, refs: set[int | str]) -> dict[int | str, int]:
@@ -124,11 +126,13 @@ def _resolve(session: Session, refs: set[int | str]) -> dict[int | str, int]:
 
 def _load(session: Session, settings: Settings, article_ids: set[int]) -> dict[int, _Stored]:
     rows = session.execute(
-        select(Article.id, Article.clean_text, Article.event_terms, Article.language).where(Article.id.in_(list(article_ids)))
+        select(Article.id, Article.clean_text, Article.event_terms, Article.language, Article.title)
+        .where(Article.id.in_(list(article_ids)))
     )
     return {
-        i: _Stored(sketch.shingle_set(text or "", settings.sketch), terms or {}, language or detect_language(text or ""))
-        for i, text, terms, language in rows
+        i: _Stored(sketch.shingle_set(text or "", settings.sketch), terms or {}, language or detect_language(text or ""),
+                   title, headline.stray_body(title, text or ""))
+        for i, text, terms, language, title in rows
     }
 
 
@@ -174,8 +178,9 @@ def calibrate(session: Session, settings: Settings, pairs: list[LabelledPair],
         same_copy, same_event = LABELS[p.label]
         if same_copy is not None:
             ov = matching.overlap(a.shingles, b.shingles)
-            copy_scored.append((lambda t, ov=ov: matching.is_copy(ov, dataclasses.replace(config, copy_containment=t)),
-                                same_copy))
+            barred = headline.bars_copy(a.title, a.stray, b.title, b.stray)  # placement's rule, at any threshold
+            copy_scored.append((lambda t, ov=ov, barred=barred: not barred and matching.is_copy(
+                ov, dataclasses.replace(config, copy_containment=t)), same_copy))
         if anchors.term_count(a.vector) < config.short_terms:
             setting = "event_similarity_short"
         elif a.language in matching.CJK_LANGUAGES:

@@ -189,5 +189,9 @@ def test_a_body_carrying_none_of_its_headline_makes_no_copies_under_other_headli
     found = archive.similar(text="冬季保暖穿搭技巧大全\n" + WIDGET)["results"]  # `archive similar` too
     assert found and all(r["verdict"] != "copy" and r["jaccard"] == 1.0 for r in found if r["id"] == ids["bun"])
     assert any(r["id"] == ids["bun"] for r in found)
+    labels = tmp_path / "labels.jsonl"  # `archive calibrate` counts the pair as placement does
+    labels.write_text(json.dumps({"a": ids["bun"], "b": ids["tights"], "label": "UNRELATED"}) + "\n")
+    sweep = next(s for s in archive.calibrate(labels, write=False)["sweeps"] if s["setting"] == "copy_containment")
+    assert all(row["placed_together"] == 0 for row in sweep["rows"]), sweep
     replayed = archive.recluster(dry_run=True)  # recluster applies the same rule
     assert replayed["moved_articles"] == 0 and not replayed["merges"], replayed

@@ -18,7 +18,7 @@ otherwise, of the folded text (`archive.core.normalize.fold`). A headline too sh
 
 from __future__ import annotations
 
-from archive.core.normalize import fold, is_cjk, tokens_of_folded
+from archive.core.normalize import cjk_characters, fold, is_cjk, tokens_of_folded
 
 MIN_CJK_GRAMS = 6
 MIN_WORDS = 3
@@ -37,7 +37,7 @@ def words_of_tokens(toks: list[str], cjk: bool) -> frozenset[str]:
     latin = (t for t in toks if len(t) > 2)
     if not cjk:
         return frozenset(latin)
-    chars = "".join(t for t in toks if len(t) == 1 and is_cjk(t))
+    chars = cjk_characters("".join(toks))  # each CJK character is a token of its own
     return frozenset(chars[i:i + 2] for i in range(len(chars) - 1)).union(latin)
 
 

@@ -85,6 +85,11 @@ def cjk_share(text: str) -> float:
     return len(_CJK_RE.findall(text)) / letters
 
 
+def cjk_characters(text: str) -> str:
+    """The CJK characters of a text, in order, nothing between them."""
+    return "".join(_CJK_RE.findall(text))
+
+
 def is_cjk(text: str, threshold: float = 0.3) -> bool:
     """Whether a text is written mostly in a script without spaces between words."""
     return cjk_share(text) >= threshold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archive.core import headline
+from archive.core.normalize import is_cjk
 
 
 def test_a_slogan_or_widget_body_is_stray_and_a_report_is_not():
@@ -32,3 +33,9 @@ def test_only_two_stray_bodies_under_disagreeing_headlines_bar_a_copy():
     assert headline.bars_copy("丸子头已经不流行了", True, "紧身裤穿出性感女人味", True)
     assert not headline.bars_copy("丸子头已经不流行了", True, "紧身裤穿出性感女人味", False)
     assert not headline.bars_copy("丸子头已经不流行了", True, "丸子头已经不流行了！", True)
+
+
+def test_the_script_is_the_body_s_so_a_stored_article_gets_the_flag_ingest_gave_it():
+    title = "张杰张靓颖等人赴朝鲜演出归来机场送行"  # a Chinese headline over a short English caption
+    body = "Photos: the singers return from Pyongyang"
+    assert headline.stray_body(title, body) == headline.stray_body(title, body, cjk=is_cjk(body))

@@ -45,11 +45,13 @@ def stray_body(title: str | None, body: str, cjk: bool | None = None,
                body_tokens: list[str] | None = None) -> bool:
     """Whether the body holds less than `STRAY_SHARE` of its (long enough) headline's words.
 
-    `body_tokens`, when the caller has them, is `tokens_of_folded(fold(body))`.
+    `cjk` is `is_cjk(body)` (the script the body is fingerprinted in, so that a flag computed again
+    from stored text is the one ingest computed); `body_tokens`, when the caller has them, is
+    `tokens_of_folded(fold(body))`.
     """
     if not title:
         return False
-    cjk = is_cjk(f"{title} {body}") if cjk is None else cjk
+    cjk = is_cjk(body) if cjk is None else cjk
     head = words(title, cjk)
     if len(head) < (MIN_CJK_GRAMS if cjk else MIN_WORDS):
         return False

@@ -147,28 +147,29 @@ def test_a_chinese_lead_naming_another_day_is_another_event(env, tmp_path, slack
         assert placed["week-later"][1] == placed["first"][1]
 
 
-WIDGET = "\n".join(f"价格：¥{price}数量：{n}台 {item}{count}人说好" for price, n, item, count in (
-    (3599, 5, "数码Geek客购物指南，剁手前必看显示器怎么选", 18678), (129, 2, "七款顶级面霜助你抵御超凶冷空气", 59834),
-    (899, 1, "全实木多功能婴儿床", 13356), (268, 3, "DHA婴幼儿海藻油与学科英语课程", 9921)))
+# A made-up shop widget, the kind of block a scraper stores as the body of unrelated pages.
+WIDGET = "\n".join(f"售价：¥{price}库存：{n}件 {item}{count}人推荐" for price, n, item, count in (
+    (2499, 4, "平板电脑选购清单，下单前先看参数", 15203), (89, 6, "保温杯三件套限时特惠", 40417),
+    (659, 2, "实木书桌带抽屉", 8812), (199, 3, "儿童绘本礼盒与拼图", 7349)))
 
 
 def test_a_body_carrying_none_of_its_headline_makes_no_copies_under_other_headlines(archive, tmp_path):
     """A scrape failure (one widget stored as the body of unrelated stories) or a notice that never
     names its subject: the headline tells the stories apart, so they are neither copies nor one event,
     while the same page under the same headline is still a copy, and a real reprint under a new
-    headline still is too."""
-    report = "\n".join(["丸子头造型回归秀场，设计师说这样的造型才是王道。"] * 2 + ["秋冬发型趋势发布会在上海举行，多位造型师到场。"])
+    headline still is too. Every text is invented."""
+    report = "\n".join(["滨江音乐节今晚开幕，青年乐团演奏了三首民族作品。"] * 2 + ["主办方表示，本届音乐节共有四十支乐队参加。"])
     records = [
-        {"id": "bun", "source": "a.example", "title": "丸子头已经不流行了，这样的造型才是王道！", "text": WIDGET},
-        {"id": "tights", "source": "b.example", "title": "紧身裤穿出性感女人味，好看时髦", "text": WIDGET},
-        {"id": "skin", "source": "c.example", "title": "冬季护肤的五个误区", "text": WIDGET},
-        {"id": "bun-again", "source": "d.example", "title": "丸子头已经不流行了，这样的造型才是王道！", "text": WIDGET},
-        {"id": "camco", "source": "wire.example", "title": "CAMCO INC SETS QUARTERLY DIVIDEND",
-         "text": "Qtly div 11 cts vs 11 cts prior\nPay April 14\nRecord March 17\nReuter"},
-        {"id": "motel", "source": "wire.example", "title": "MOTEL SIX LP SETS QUARTERLY DIVIDEND",
-         "text": "Qtly div 11 cts vs 11 cts prior\nPay April 14\nRecord March 17\nReuter"},
-        {"id": "report", "source": "e.example", "title": "丸子头造型回归秀场", "text": report},
-        {"id": "reprint", "source": "f.example", "title": "秋冬发型趋势：这样的造型才是王道", "text": report},
+        {"id": "bun", "source": "a.example", "title": "秋季围巾的十种系法，总有一款适合你！", "text": WIDGET},
+        {"id": "tights", "source": "b.example", "title": "运动鞋清洗的三个窍门", "text": WIDGET},
+        {"id": "skin", "source": "c.example", "title": "冬季阳台种花的五个误区", "text": WIDGET},
+        {"id": "bun-again", "source": "d.example", "title": "秋季围巾的十种系法，总有一款适合你！", "text": WIDGET},
+        {"id": "camco", "source": "wire.example", "title": "NORTHWIND TRADERS SETS QUARTERLY DIVIDEND",
+         "text": "Div 14 cents vs 14 cents prior\nPayable May 2\nRecord April 18"},
+        {"id": "motel", "source": "wire.example", "title": "BLUEHARBOR FOODS SETS QUARTERLY DIVIDEND",
+         "text": "Div 14 cents vs 14 cents prior\nPayable May 2\nRecord April 18"},
+        {"id": "report", "source": "e.example", "title": "滨江音乐节今晚开幕", "text": report},
+        {"id": "reprint", "source": "f.example", "title": "四十支乐队参加滨江音乐节", "text": report},
     ]
     path = tmp_path / "stray.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
@@ -186,7 +187,7 @@ def test_a_body_carrying_none_of_its_headline_makes_no_copies_under_other_headli
     assert explained["jaccard"] == 1.0 and explained["stray_body"] == [True, True]
     assert explained["headline_bars_copy"] and not explained["copy"]
     assert not archive.compare(ids["report"], ids["reprint"])["headline_bars_copy"]
-    found = archive.similar(text="冬季保暖穿搭技巧大全\n" + WIDGET)["results"]  # `archive similar` too
+    found = archive.similar(text="居家收纳的七个妙招大全\n" + WIDGET)["results"]  # `archive similar` too
     assert found and all(r["verdict"] != "copy" and r["jaccard"] == 1.0 for r in found if r["id"] == ids["bun"])
     assert any(r["id"] == ids["bun"] for r in found)
     labels = tmp_path / "labels.jsonl"  # `archive calibrate` counts the pair as placement does

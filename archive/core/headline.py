@@ -3,7 +3,8 @@
 Nearly every news body repeats words of its headline. One that shares (almost) none of them is
 either not the article at all (a scrape failure: a site's slogan, a product widget, a page template
 stored as the body under many headlines) or a notice that never names its subject (a dividend
-table, "Qtly div 11 cts vs 11 cts prior", under "CAMCO INC SETS QUARTERLY"). Either way the body
+table, "Div 14 cents vs 14 cents prior, payable May 2", under "NORTHWIND TRADERS SETS QUARTERLY
+DIVIDEND"). Either way the body
 alone does not say which story it is, the headline does:
 
 - two such articles are copies only if their headlines agree too (`bars_copy`), so a slogan under

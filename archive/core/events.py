@@ -123,13 +123,16 @@ def _cjk_terms(folded: str) -> list[str]:
     return [w for w in _segmenter().cut(folded) if len(w) >= 2 and (w.isalnum() or _WORD_RE.search(w))]
 
 
-def terms(text: str, folded: str | None = None, cjk: bool | None = None) -> list[str]:
-    """Content words of a text, folded (NFKC, case, traditional to simplified); `folded` and `cjk`
-    are `fold(text)` and `is_cjk(text)` when the caller has them already."""
+def terms(text: str, folded: str | None = None, cjk: bool | None = None,
+          tokens: list[str] | None = None) -> list[str]:
+    """Content words of a text, folded (NFKC, case, traditional to simplified); `folded`, `cjk` and
+    `tokens` are `fold(text)`, `is_cjk(text)` and `tokens_of_folded(folded)` when the caller has
+    them already."""
     folded = fold(text) if folded is None else folded
     if is_cjk(folded) if cjk is None else cjk:
         return _cjk_terms(folded)
-    return [t for t in tokens_of_folded(folded) if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
+    toks = tokens_of_folded(folded) if tokens is None else tokens
+    return [t for t in toks if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
 
 
 def names(text: str) -> set[str]:
@@ -143,12 +146,12 @@ def names(text: str) -> set[str]:
 
 
 def term_vector(title: str | None, text: str, config: EventConfig, folded: str | None = None,
-                cjk: bool | None = None) -> dict[str, float]:
-    """The top salient terms with L2-normalised tf-idf weights (stems for non-CJK text); `folded`
-    and `cjk` as for `terms`."""
+                cjk: bool | None = None, tokens: list[str] | None = None) -> dict[str, float]:
+    """The top salient terms with L2-normalised tf-idf weights (stems for non-CJK text); `folded`,
+    `cjk` and `tokens` as for `terms`."""
     cjk = is_cjk(text) if cjk is None else cjk
     lang = "zh" if cjk else "en"
-    counts = Counter(terms(text, folded, cjk))
+    counts = Counter(terms(text, folded, cjk, tokens))
     for t in terms(title or ""):
         counts[t] += config.title_weight
     named = names(text) if lang != "zh" else set()

@@ -55,7 +55,7 @@ def fingerprint_batch(articles: Sequence[Extracted], copy_cfg: sketch.SketchConf
         if title_only:
             vector = events.term_vector(article.title, "", event_cfg, cjk=cjk)
         else:
-            vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk)
+            vector = events.term_vector(article.title, text, event_cfg, folded=fold_, cjk=cjk, tokens=toks)
         language = detect_language(text, cjk)
         anchor_text = (article.title or "") if title_only else text
         out.append(Fingerprint(

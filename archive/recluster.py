@@ -243,7 +243,7 @@ class _Replay:
             if item.id in self.stray_titles and rep in self.stray_titles and headline.bars_copy(
                     item.title, True, self.stray_titles[rep], True):
                 continue
-            ov = matching.overlap(shingles, self._original_shingles(cluster.representative_id))
+            ov = matching.overlap(shingles, self._original_shingles(rep))
             if matching.is_copy(ov, self.config) and (best is None or matching.copy_score(ov) > best[1]):
                 best = (cluster, matching.copy_score(ov), {**ov.as_dict(), "matched": cluster.representative_id})
         return best

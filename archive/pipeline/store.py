@@ -414,19 +414,14 @@ class _BatchPlacement:
         self.placer._shingles.move_to_end(article_id)
         return cached
 
-    def _load_headlines(self, article_ids) -> None:
-        """(title, stray body) of the archive's articles among `article_ids` not known yet."""
-        cache = self.placer._headlines
-        missing = [i for i in article_ids if i is not None and i not in cache and i not in self.batch_articles]
-        for article_id, title, text in bulk.titles_and_texts(self.session, missing):
-            self.placer._remember_headline(article_id, title, headline.stray_body(title, text or ""))
-
     def _headline_of(self, article_id: int) -> tuple[str | None, bool]:
+        """(title, stray body) of an article: this batch's from its fingerprint, the archive's read once."""
         mine = self.batch_articles.get(article_id)
         if mine is not None:
             return mine.prepared.extracted.title, mine.fp.stray_body
         if article_id not in self.placer._headlines:
-            self._load_headlines([article_id])
+            for found, title, text in bulk.titles_and_texts(self.session, [article_id]):
+                self.placer._remember_headline(found, title, headline.stray_body(title, text or ""))
         return self.placer._headlines.get(article_id, (None, False))
 
     def _cluster_of(self, article_id: int, kind: str) -> _Cluster | None:

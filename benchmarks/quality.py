@@ -11,7 +11,11 @@ datasketch MinHashLSH at 0.5, connected components):
 - pairwise precision / recall / F1 of copy pairs and of same-event pairs (gold clusters),
 - B-cubed F1 and adjusted Rand index of the event clusters, and chaining errors (articles placed
   with another event's majority; predicted clusters fusing two gold events),
-- on labelled pairs (sina-zh, sohu, UCI): how each label was placed.
+- on labelled pairs (sina-zh, sohu, UCI): how each label was placed,
+- a 90% bootstrap interval of each pairwise F1 (`archive.core.metrics.pairwise_interval` and
+  `labelled_interval`): how far the figure could move on another sample like this one, such as
+  a held-out split. Labelled pairs are drawn again; articles are drawn as whole gold clusters, and
+  ECB+'s as whole topics (each topic's two events are what makes it hard).
 
 Data sets are read from ../shared (or --shared); a data set whose files are absent is skipped
 with a message. The figures are written as JSON (default benchmarks/results/quality.json).
@@ -48,6 +52,7 @@ class Dataset:
     pairs: list[tuple[str, str, str]] | None = None  # (a, b, label)
     copy_labels: tuple[str, ...] = ()  # labels that mean "same copy cluster"
     event_labels: tuple[str, ...] = ()  # labels that mean "same event cluster"
+    units: dict[str, str] | None = None  # article id -> the unit a bootstrap draws (default: gold cluster)
     note: str = ""
 
 
@@ -78,7 +83,8 @@ def load_ecbplus(shared: Path, args) -> Dataset:
     d = shared / "eval" / "ecbplus"
     records = _read_jsonl(d / "articles.dev.jsonl")
     gold = _gold_clusters(d / "clusters.dev.jsonl")
-    return Dataset("ecbplus", records, gold_event=gold, note="dev split, no dates")
+    topics = {item: re.sub(r"-ecb(plus)?$", "", cluster) for item, cluster in gold.items()}
+    return Dataset("ecbplus", records, gold_event=gold, units=topics, note="dev split, no dates")
 
 
 def load_uci(shared: Path, args) -> Dataset:
@@ -217,10 +223,12 @@ def figures(ds: Dataset, copy_of: dict, event_of: dict) -> dict:
     if ds.gold_copy:
         out["copy_pairwise"] = metrics.pairwise(ds.gold_copy, copy_of).as_dict()
         out["copy_bcubed_f1"] = metrics.bcubed(ds.gold_copy, copy_of).f1
+        out["copy_interval"] = metrics.pairwise_interval(ds.gold_copy, copy_of).as_dict()
     if ds.gold_event:
         out["event_pairwise"] = metrics.pairwise(ds.gold_event, event_of).as_dict()
         out["event_bcubed_f1"] = metrics.bcubed(ds.gold_event, event_of).f1
         out["event_ari"] = metrics.adjusted_rand_index(ds.gold_event, event_of)
+        out["event_interval"] = metrics.pairwise_interval(ds.gold_event, event_of, ds.units).as_dict()
         out["chaining"] = dataclasses.asdict(metrics.chaining(ds.gold_event, event_of))
     if ds.pairs:
         per_label: dict[str, dict] = {}
@@ -230,12 +238,12 @@ def figures(ds: Dataset, copy_of: dict, event_of: dict) -> dict:
             row["same_copy"] += copy_of[a] == copy_of[b]
             row["same_event"] += event_of[a] == event_of[b]
         out["labels"] = dict(sorted(per_label.items()))
-        if ds.copy_labels:
-            out["copy_pairs"] = metrics.labelled_pairs(
-                ((a, b, lab in ds.copy_labels) for a, b, lab in ds.pairs), copy_of).as_dict()
-        if ds.event_labels:
-            out["event_pairs"] = metrics.labelled_pairs(
-                ((a, b, lab in ds.event_labels) for a, b, lab in ds.pairs), event_of).as_dict()
+        for level, labels, placed in (("copy", ds.copy_labels, copy_of), ("event", ds.event_labels, event_of)):
+            if not labels:
+                continue
+            labelled = [(a, b, lab in labels) for a, b, lab in ds.pairs]
+            out[f"{level}_pairs"] = metrics.labelled_pairs(labelled, placed).as_dict()
+            out.setdefault(f"{level}_interval", metrics.labelled_interval(labelled, placed).as_dict())
     return out
 
 
@@ -250,13 +258,20 @@ def _prf(d: dict | None) -> str:
     return f"{d['precision']:.3f} / {d['recall']:.3f} / {d['f1']:.3f}" if d else "-"
 
 
+def _f1_interval(f: dict) -> str:
+    spans = [f"{level} {f[key]['f1'][0]:.2f}-{f[key]['f1'][1]:.2f}"
+             for level, key in (("copy", "copy_interval"), ("event", "event_interval")) if key in f]
+    return ", ".join(spans) or "-"
+
+
 def print_report(results: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=max(Console().width, 150))
     table = Table(title="Quality (P / R / F1); baseline = char 5-gram MinHashLSH@0.5 + connected components")
-    for col in ("data set", "method", "copy pairs", "event pairs", "B3 F1", "ARI", "misplaced", "fused"):
+    for col in ("data set", "method", "copy pairs", "event pairs", "F1 90% interval", "B3 F1", "ARI", "misplaced",
+                "fused"):
         table.add_column(col)
     for name, res in results.items():
         if "skipped" in res:
@@ -267,7 +282,7 @@ def print_report(results: dict) -> None:
             table.add_row(
                 name if method == "project" else "", method,
                 _prf(f.get("copy_pairwise") or f.get("copy_pairs")),
-                _prf(f.get("event_pairwise") or f.get("event_pairs")),
+                _prf(f.get("event_pairwise") or f.get("event_pairs")), _f1_interval(f),
                 str(f.get("event_bcubed_f1", f.get("copy_bcubed_f1", "-"))), str(f.get("event_ari", "-")),
                 str(chaining.get("misplaced", "-")), str(chaining.get("fused_clusters", "-")),
             )

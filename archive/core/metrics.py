@@ -4,6 +4,11 @@ A clustering is a mapping item -> cluster label. Gold and predicted clusterings 
 the items both know. Pairwise figures count unordered item pairs placed together; B-cubed
 averages, per item, the share of its predicted cluster that is right (precision) and of its gold
 cluster that was found (recall); the adjusted Rand index is Hubert and Arabie's.
+
+A figure measured on one sample of articles would move on another (a held-out split), so the
+pairwise figures also come with bootstrap intervals: the sample's independent units (labelled
+pairs, or groups of articles such as a corpus's topics) are drawn again with replacement, and the
+figure's spread over the draws is reported as a percentile interval.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
+
+import numpy as np
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,3 +129,78 @@ def threshold_table(scored: Iterable[tuple[float, bool]], thresholds: Iterable[f
         predicted = [positive for score, positive in scored if score >= t]
         out.append(PRF.from_counts(sum(predicted), len(predicted), gold))
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """Percentile bootstrap intervals (low, high) of precision, recall and F1."""
+
+    level: float
+    rounds: int
+    precision: tuple[float, float]
+    recall: tuple[float, float]
+    f1: tuple[float, float]
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _interval(tp: np.ndarray, predicted: np.ndarray, gold: np.ndarray, level: float) -> Interval:
+    """Intervals of the figures `PRF.from_counts` gives, from per-draw counts (float arrays)."""
+    p = np.divide(tp, predicted, out=np.ones_like(tp), where=predicted > 0)
+    r = np.divide(tp, gold, out=np.ones_like(tp), where=gold > 0)
+    f = np.divide(2 * p * r, p + r, out=np.zeros_like(tp), where=(p + r) > 0)
+    tail = (1.0 - level) / 2 * 100
+
+    def bounds(values: np.ndarray) -> tuple[float, float]:
+        low, high = np.percentile(values, [tail, 100 - tail])
+        return round(float(low), 4), round(float(high), 4)
+
+    return Interval(level, len(tp), bounds(p), bounds(r), bounds(f))
+
+
+def pairwise_interval(gold: Mapping[Hashable, Hashable], pred: Mapping[Hashable, Hashable],
+                      unit: Mapping[Hashable, Hashable] | None = None, rounds: int = 1000,
+                      level: float = 0.9, seed: int = 0) -> Interval:
+    """Bootstrap interval of `pairwise`, drawing whole units (default: gold clusters).
+
+    A unit must hold whole gold clusters, and should hold what is only hard together (a topic's
+    two events): the pairs of a draw are those inside each drawn unit, counted once per draw of
+    it, and the predicted pairs across two drawn units (a false merge of two units).
+    """
+    items = _common(gold, pred)
+    unit_of = {i: (unit[i] if unit is not None else gold[i]) for i in items}
+    units = sorted(set(unit_of.values()), key=repr)
+    index = {u: k for k, u in enumerate(units)}
+    n = len(units)
+    tp, gold_pairs, inside = np.zeros(n), np.zeros(n), np.zeros(n)
+    for (u, _g, _p), count in Counter((unit_of[i], gold[i], pred[i]) for i in items).items():
+        tp[index[u]] += _pairs(count)
+    for (u, _g), count in Counter((unit_of[i], gold[i]) for i in items).items():
+        gold_pairs[index[u]] += _pairs(count)
+    per_cluster: dict[Hashable, Counter] = {}
+    for i in items:
+        per_cluster.setdefault(pred[i], Counter())[index[unit_of[i]]] += 1
+    across = np.zeros((n, n))
+    for counts in per_cluster.values():
+        for k, c in counts.items():
+            inside[k] += _pairs(c)
+        spread = list(counts.items())
+        for x, (k, ck) in enumerate(spread):
+            for m, cm in spread[x + 1:]:
+                across[k, m] += ck * cm
+                across[m, k] += ck * cm
+    draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+    predicted = draws @ inside + 0.5 * np.einsum("ri,ij,rj->r", draws, across, draws)
+    return _interval(draws @ tp, predicted, draws @ gold_pairs, level)
+
+
+def labelled_interval(pairs: Iterable[tuple[Hashable, Hashable, bool]], pred: Mapping[Hashable, Hashable],
+                      rounds: int = 1000, level: float = 0.9, seed: int = 0) -> Interval:
+    """Bootstrap interval of `labelled_pairs`, drawing labelled pairs."""
+    flags = [(a in pred and b in pred and pred[a] == pred[b], positive) for a, b, positive in pairs]
+    together = np.array([t for t, _ in flags], dtype=float)
+    positive = np.array([p for _, p in flags], dtype=float)
+    n = len(flags)
+    draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+    return _interval(draws @ (together * positive), draws @ together, draws @ positive, level)

@@ -82,6 +82,7 @@ class Sweep:
     rows: list[dict]
     chosen: float | None
     reason: str
+    interval: dict | None = None  # bootstrap interval of the chosen threshold's figures (metrics.Interval)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -138,7 +139,17 @@ def _load(session: Session, settings: Settings, article_ids: set[int]) -> dict[i
 
 def _sweep(setting: str, grid: list[float], scored: list[tuple[Callable[[float], bool], bool]],
            target_precision: float | None, current: float) -> Sweep:
-    """Each threshold's figures; `scored` holds, per pair, "placed together at threshold t?" and the truth."""
+    """Each threshold's figures, and the one chosen with the interval its figures have over draws
+    of the pairs; `scored` holds, per pair, "placed together at threshold t?" and the truth."""
+    sweep = _choose(setting, grid, scored, target_precision, current)
+    if sweep.chosen is not None:
+        outcomes = [(together(sweep.chosen), positive) for together, positive in scored]
+        sweep.interval = metrics.outcome_interval(outcomes).as_dict()
+    return sweep
+
+
+def _choose(setting: str, grid: list[float], scored: list[tuple[Callable[[float], bool], bool]],
+            target_precision: float | None, current: float) -> Sweep:
     positives = sum(1 for _, positive in scored if positive)
     rows = []
     for t in grid:

@@ -53,12 +53,15 @@ def test_calibrate_reports_and_writes_thresholds(archive, tmp_path, monkeypatch)
     assert report["missing"] == [{"line": len(pairs), "a": "https://nowhere.example/x", "b": pairs[0]["a"]}]
     best = next(r for r in copies["rows"] if r["threshold"] == copies["chosen"])
     assert (best["precision"], best["recall"]) == (1.0, 1.0)
+    # every pair right at the chosen value: every draw of the pairs is as right
+    assert copies["interval"]["f1"] == [1.0, 1.0] and copies["interval"]["rounds"] == 1000
     events = sweeps["event_similarity"]
     assert events["chosen"] is not None
     assert next(r for r in events["rows"] if r["threshold"] == events["chosen"])["f1"] == 1.0
 
     out = run("calibrate", str(labels))
-    assert "copy_containment" in out and f"wrote" in out
+    assert "copy_containment" in out and "wrote" in out
+    assert "90% intervals over draws of the pairs" in " ".join(out.split())
     written = tomllib.loads(config.read_text())["matching"]
     assert written["copy_containment"] == copies["chosen"] and written["event_similarity"] == events["chosen"]
     assert written["event_window_days"] == 4.0 and config.read_text().startswith("# my settings")

@@ -41,6 +41,11 @@ def calibrate(labels: str, target_precision: float | None, dry_run: bool, as_jso
         chosen = sweep["chosen"]
         title = (f"{sweep['setting']}: {sweep['pairs']} pairs, {sweep['positives']} positive; "
                  f"chosen {chosen if chosen is not None else '-'} ({sweep['reason']})")
+        if sweep["interval"]:
+            span = sweep["interval"]
+            title += (f"; at {chosen}, 90% intervals over draws of the pairs: precision "
+                      f"{span['precision'][0]:.2f}-{span['precision'][1]:.2f}, recall "
+                      f"{span['recall'][0]:.2f}-{span['recall'][1]:.2f}, F1 {span['f1'][0]:.2f}-{span['f1'][1]:.2f}")
         rows = [{**r, "mark": "◀" if r["threshold"] == chosen else ""} for r in sweep["rows"]]
         print_table(rows, [("threshold", "threshold"), ("precision", "precision"), ("recall", "recall"),
                            ("f1", "F1"), ("placed_together", "placed together"), ("mark", "")], title=title)

@@ -198,9 +198,16 @@ def pairwise_interval(gold: Mapping[Hashable, Hashable], pred: Mapping[Hashable,
 def labelled_interval(pairs: Iterable[tuple[Hashable, Hashable, bool]], pred: Mapping[Hashable, Hashable],
                       rounds: int = 1000, level: float = 0.9, seed: int = 0) -> Interval:
     """Bootstrap interval of `labelled_pairs`, drawing labelled pairs."""
-    flags = [(a in pred and b in pred and pred[a] == pred[b], positive) for a, b, positive in pairs]
-    together = np.array([t for t, _ in flags], dtype=float)
-    positive = np.array([p for _, p in flags], dtype=float)
-    n = len(flags)
+    outcomes = [(a in pred and b in pred and pred[a] == pred[b], positive) for a, b, positive in pairs]
+    return outcome_interval(outcomes, rounds, level, seed)
+
+
+def outcome_interval(outcomes: Iterable[tuple[bool, bool]], rounds: int = 1000, level: float = 0.9,
+                     seed: int = 0) -> Interval:
+    """Bootstrap interval of the figures of (placed together, truly together) outcomes, drawing them."""
+    outcomes = list(outcomes)
+    together = np.array([t for t, _ in outcomes], dtype=float)
+    positive = np.array([p for _, p in outcomes], dtype=float)
+    n = len(outcomes)
     draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
     return _interval(draws @ (together * positive), draws @ together, draws @ positive, level)

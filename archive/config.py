@@ -30,6 +30,11 @@ class Settings:
     database_url: str
     data_dir: Path
     batch_size: int = 200
+    # Articles placed and committed in one transaction by a bulk ingest: consecutive prepared
+    # batches are joined up to this many (never fewer than one batch). Larger is faster on a
+    # large archive (each index page read and written once for more articles) and holds more
+    # memory in the one writer; the workers' batches, and their memory, stay `batch_size`.
+    commit_size: int = 0  # 0: the batch size
     sketch: SketchConfig = SketchConfig()
     event_sketch: EventConfig = EventConfig()
     matching: MatchingConfig = MatchingConfig()
@@ -80,10 +85,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError("ARCHIVE_BATCH_SIZE must be a whole number") from None
     if batch_size < 1:
         raise ConfigError("batch_size must be at least 1")
+    try:
+        commit_size = int(env.get("ARCHIVE_COMMIT_SIZE") or main.get("commit_size") or 0)
+    except ValueError:
+        raise ConfigError("ARCHIVE_COMMIT_SIZE must be a whole number") from None
+    if commit_size < 0:
+        raise ConfigError("commit_size must not be negative (0: the batch size)")
     return Settings(
         database_url=url,
         data_dir=data_dir,
         batch_size=batch_size,
+        commit_size=commit_size,
         sketch=_section(SketchConfig, data, "sketch"),
         event_sketch=_section(EventConfig, data, "event_sketch"),
         matching=_section(MatchingConfig, data, "matching"),
@@ -100,6 +112,7 @@ def child_environment(settings: Settings, env: dict[str, str] | None = None) -> 
     out["ARCHIVE_DATABASE_URL"] = settings.database_url
     out["ARCHIVE_DATA_DIR"] = str(settings.data_dir)
     out["ARCHIVE_BATCH_SIZE"] = str(settings.batch_size)
+    out["ARCHIVE_COMMIT_SIZE"] = str(settings.commit_size)
     if settings.config_path is not None:
         out["ARCHIVE_CONFIG"] = str(Path(settings.config_path).resolve())
     if settings.redis_url:

@@ -57,13 +57,14 @@ QUERIES = 200
 
 # -- the child: one ingest run, measured from inside ---------------------------------------------
 
-def child_ingest(url: str, corpus: Path, workers: int, batch_size: int) -> dict:
+def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_size: int) -> dict:
     import dataclasses
 
     from archive.api import Archive
     from archive.config import load_settings
 
-    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size)
+    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size,
+                                   commit_size=commit_size)
     archive = Archive(settings)
     archive.upgrade()
     marks: list[tuple[int, float, float]] = [(0, time.perf_counter(), _tree_cpu())]
@@ -300,7 +301,8 @@ def bench_warc(workdir: Path, size: int, opts) -> dict:
         corpus_mod.write_warc(tmp, corpus_mod.generate(size))
         tmp.rename(warc)
     db = workdir / f"warc-{size}-{uuid.uuid4().hex[:6]}.db"
-    result, peak = run_child(["--child", f"sqlite:///{db}", str(warc), str(opts.workers), str(opts.batch_size)])
+    result, peak = run_child(["--child", f"sqlite:///{db}", str(warc), str(opts.workers), str(opts.batch_size),
+                                   str(opts.commit_size)])
     for p in db.parent.glob(db.name + "*"):
         p.unlink()
     n = result["read"]
@@ -317,7 +319,8 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     corpus = make_corpus(workdir, size)
     out: dict = {"size": size, "corpus": str(corpus)}
     db = workdir / f"archive-{size}-{uuid.uuid4().hex[:6]}.db"
-    result, peak = run_child(["--child", f"sqlite:///{db}", str(corpus), str(opts.workers), str(opts.batch_size)])
+    result, peak = run_child(["--child", f"sqlite:///{db}", str(corpus), str(opts.workers), str(opts.batch_size),
+                                   str(opts.commit_size)])
     out["sqlite"] = {**result, "peak_rss": peak, "disk": sqlite_size(db)}
     if not opts.keep:
         for p in db.parent.glob(db.name + "*"):
@@ -326,7 +329,8 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     if opts.postgres and size <= opts.postgres_max:
         url = pg_database()
         if url:
-            result, peak = run_child(["--child", url, str(corpus), str(opts.workers), str(opts.batch_size)])
+            result, peak = run_child(["--child", url, str(corpus), str(opts.workers), str(opts.batch_size),
+                                   str(opts.commit_size)])
             out["postgresql"] = {**result, "peak_rss": peak, "disk": pg_size_and_drop(url)}
             report_run(f"{size:,} PostgreSQL", out["postgresql"])
     if opts.plain and size <= opts.plain_max:
@@ -430,8 +434,8 @@ def print_targets(results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        url, corpus, workers, batch_size = argv[1], Path(argv[2]), int(argv[3]), int(argv[4])
-        print(json.dumps(child_ingest(url, corpus, workers, batch_size)))
+        url, corpus, workers, batch_size, commit_size = argv[1], Path(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
+        print(json.dumps(child_ingest(url, corpus, workers, batch_size, commit_size)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000],
@@ -439,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="add the 1,000,000-article run")
     parser.add_argument("--workers", type=int, default=2, help="processes preparing batches (default 2)")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--commit-size", type=int, default=0,
+                        help="articles the writer places and commits at once (ARCHIVE_COMMIT_SIZE; 0: a batch)")
     parser.add_argument("--workdir", type=Path, default=Path("bench-work"))
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--postgres-max", type=int, default=100_000, help="largest size run on PostgreSQL")
@@ -467,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     opts.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted(size for size in set(opts.sizes + ([1_000_000] if opts.large else [])) if size > 0)
-    print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}, "
+    commits = f" (committed {opts.commit_size} at a time)" if opts.commit_size > opts.batch_size else ""
+    print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}{commits}, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), workdir {opts.workdir}", flush=True)
     results = [bench_size(opts.workdir, size, opts) for size in sizes]
     if opts.warc:

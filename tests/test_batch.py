@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from archive.api import Archive
 from archive.config import load_settings
 from archive.core import sketch
 from archive.db.models import BandKey, ClusterHistory, ClusterMember, IngestRun, RejectedInput
-from archive.pipeline.batch import prepare_batch
+from archive.pipeline.batch import PreparedBatch, joined, prepare_batch
 from archive.pipeline.extract import Document, extract
 from archive.pipeline.fingerprint import fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
@@ -127,6 +127,34 @@ def test_batch_of_many_places_like_batches_of_one(db_url, tmp_path):
     assert results[0][1] == (12, 7, 0)
 
 
+def test_joined_batches_keep_their_order_and_sum_their_timings():
+    prepared = [PreparedBatch([f"{n}.{i}" for i in range(size)], {"fingerprint": 1.0})
+                for n, size in enumerate((2, 2, 3, 1, 2))]
+    joined_up = list(joined(prepared, 4))
+    assert [b.items for b in joined_up] == [["0.0", "0.1", "1.0", "1.1"], ["2.0", "2.1", "2.2", "3.0"], ["4.0", "4.1"]]
+    assert [b.timings for b in joined_up] == [{"fingerprint": 2.0}, {"fingerprint": 2.0}, {"fingerprint": 1.0}]
+    assert list(joined(prepared, 0)) == prepared and list(joined(prepared, 2))[0] is prepared[0]
+
+
+def test_commits_of_several_batches_place_like_single_batches(db_url, tmp_path):
+    """ARCHIVE_COMMIT_SIZE joins the workers' batches for the writer: the same clusters, fewer
+    transactions (counted on the engine itself)."""
+    docs = documents(corpus())
+    batches_of_two = -(-len(docs) // 2)
+    results = []
+    for commit_size, url in ((0, db_url), (8, f"sqlite:///{tmp_path / 'joined.db'}")):
+        settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=2,
+                                       commit_size=commit_size)
+        with Archive(settings) as archive:
+            archive.upgrade()
+            commits = []
+            event.listen(archive.factory.kw["bind"], "commit", lambda _conn: commits.append(1))
+            summary = archive.ingest_documents(docs)
+            results.append((partition(archive), (summary.new, summary.copies, summary.duplicates), len(commits)))
+    assert results[0][:2] == results[1][:2]
+    assert results[0][2] - results[1][2] == batches_of_two - -(-len(docs) // 8)
+
+
 def test_two_copies_in_one_batch_share_a_cluster(db_url):
     rng = random.Random(11)
     text = synthetic_text(rng)
@@ -224,7 +252,7 @@ def test_fmix32_equals_datasketch():
 
 WORKER_SCRIPT = """
 import pickle, sys
-from archive.pipeline.batch import prepare_batch
+from archive.pipeline.batch import PreparedBatch, joined, prepare_batch
 from archive.pipeline.extract import Document
 settings = pickle.loads(sys.stdin.buffer.read())
 doc = Document(content="东莞与香港的产业合作交流会在香港举行。".encode(), location="a.txt", kind="text")
@@ -392,3 +420,22 @@ def test_kept_event_postings_are_read_again_after_a_repair_rewrote_keys(sqlite_u
         with transaction(first.factory) as session:
             postings.read(session, [])
         assert not postings._terms, "a repair elsewhere empties what the writer kept"
+
+
+def test_commit_size_is_read_checked_and_passed_to_children(tmp_path):
+    from archive.config import child_environment
+    from archive.errors import ConfigError
+
+    config = tmp_path / "archive.toml"
+    config.write_text("[archive]\ncommit_size = 3000\n")
+    assert load_settings({"ARCHIVE_CONFIG": str(config)}).commit_size == 3000
+    settings = load_settings({"ARCHIVE_CONFIG": str(config), "ARCHIVE_COMMIT_SIZE": "1000"})
+    assert settings.commit_size == 1000 and load_settings({}).commit_size == 0
+    assert load_settings(child_environment(settings, {})).commit_size == 1000
+    for bad, reason in (("many", "whole number"), ("-5", "must not be negative")):
+        try:
+            load_settings({"ARCHIVE_COMMIT_SIZE": bad})
+        except ConfigError as exc:
+            assert reason in str(exc)
+        else:
+            raise AssertionError(f"ARCHIVE_COMMIT_SIZE={bad} was accepted")

@@ -140,6 +140,26 @@ def batches(items: Iterable[Item], size: int, timings: dict[str, float] | None =
         yield chunk
 
 
+def joined(prepared: Iterable[PreparedBatch], size: int) -> Iterator[PreparedBatch]:
+    """Consecutive prepared batches joined, in order, into batches of at least `size` items (the
+    last one may hold fewer), so that the writer places and commits more articles at once than a
+    worker prepares; a size no larger than a batch changes nothing."""
+    items: list[Result] = []
+    timings: dict[str, float] = {}
+    for batch in prepared:
+        if not items and len(batch.items) >= size:
+            yield batch
+            continue
+        items.extend(batch.items)
+        for stage, seconds in batch.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        if len(items) >= size:
+            yield PreparedBatch(items, timings)
+            items, timings = [], {}
+    if items:
+        yield PreparedBatch(items, timings)
+
+
 def _for_chunk(learned: Learned, chunk: list[Item]) -> Learned:
     """The part of `learned` a chunk can use, so what is sent to a worker per batch does not grow
     with every source ever learned: records that name their source need that source's phrases

@@ -34,7 +34,7 @@ from archive.pipeline import collection
 from archive.db.engine import first_line
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
-from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, prepare_batch
+from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, joined, prepare_batch
 from archive.pipeline.extract import Document
 from archive.pipeline.loaders import Rejection
 from archive.pipeline.boilerplate import SourceBoilerplate
@@ -170,7 +170,7 @@ class Ingestor:
                 pool = PreparePool(self.settings, workers) if workers > 0 else None
                 prepared = (pool.map(chunks, learned) if pool
                             else (prepare_batch(c, self.settings, learned()) for c in chunks))
-                for batch in prepared:
+                for batch in joined(prepared, self.settings.commit_size):
                     self.store(batch, summary, progress)
                     if self._stop:
                         break

@@ -62,6 +62,18 @@ def _section(cls, data: dict[str, Any], name: str):
         raise ConfigError(f"[{name}] in the configuration file: {exc}") from None
 
 
+def _whole(env: dict[str, str], main: dict[str, Any], key: str, default: int, least: int) -> int:
+    """A whole-number setting of the [archive] table, which ARCHIVE_<KEY> overrides."""
+    variable = f"ARCHIVE_{key.upper()}"
+    try:
+        value = int(env.get(variable) or main.get(key) or default)
+    except ValueError:
+        raise ConfigError(f"{variable} must be a whole number") from None
+    if value < least:
+        raise ConfigError(f"{key} must be at least {least}")
+    return value
+
+
 def config_path(env: dict[str, str] | None = None) -> Path | None:
     env = os.environ if env is None else env
     if env.get("ARCHIVE_CONFIG"):
@@ -79,18 +91,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     url = env.get("ARCHIVE_DATABASE_URL") or main.get("database_url")
     if not url:
         url = f"sqlite:///{data_dir / 'archive.db'}"
-    try:
-        batch_size = int(env.get("ARCHIVE_BATCH_SIZE") or main.get("batch_size") or 200)
-    except ValueError:
-        raise ConfigError("ARCHIVE_BATCH_SIZE must be a whole number") from None
-    if batch_size < 1:
-        raise ConfigError("batch_size must be at least 1")
-    try:
-        commit_size = int(env.get("ARCHIVE_COMMIT_SIZE") or main.get("commit_size") or 0)
-    except ValueError:
-        raise ConfigError("ARCHIVE_COMMIT_SIZE must be a whole number") from None
-    if commit_size < 0:
-        raise ConfigError("commit_size must not be negative (0: the batch size)")
+    batch_size = _whole(env, main, "batch_size", default=200, least=1)
+    commit_size = _whole(env, main, "commit_size", default=0, least=0)  # 0: the batch size
     return Settings(
         database_url=url,
         data_dir=data_dir,

@@ -74,3 +74,5 @@ def test_labelled_interval_draws_pairs_reproducibly():
     pairs = [("a", "b", True), ("c", "d", True)]
     assert metrics.labelled_interval(pairs, pred, rounds=4000, level=0.4).recall == (0.5, 0.5)
     assert metrics.labelled_interval(pairs, pred, seed=7) == metrics.labelled_interval(pairs, pred, seed=7)
+    # nothing to draw: the figures of no pairs at all, as `PRF.from_counts(0, 0, 0)` gives them
+    assert metrics.labelled_interval([], pred).f1 == (1.0, 1.0) == metrics.pairwise_interval({}, {}).f1

@@ -145,6 +145,13 @@ class Interval:
         return dataclasses.asdict(self)
 
 
+def _draws(n: int, rounds: int, seed: int) -> np.ndarray:
+    """How often each of `n` units is drawn, per round (`rounds` x `n`; no units: rounds x 0)."""
+    if n == 0:
+        return np.zeros((rounds, 0))
+    return np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+
+
 def _interval(tp: np.ndarray, predicted: np.ndarray, gold: np.ndarray, level: float) -> Interval:
     """Intervals of the figures `PRF.from_counts` gives, from per-draw counts (float arrays)."""
     p = np.divide(tp, predicted, out=np.ones_like(tp), where=predicted > 0)
@@ -190,7 +197,7 @@ def pairwise_interval(gold: Mapping[Hashable, Hashable], pred: Mapping[Hashable,
             for m, cm in spread[x + 1:]:
                 across[k, m] += ck * cm
                 across[m, k] += ck * cm
-    draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+    draws = _draws(n, rounds, seed)
     predicted = draws @ inside + 0.5 * np.einsum("ri,ij,rj->r", draws, across, draws)
     return _interval(draws @ tp, predicted, draws @ gold_pairs, level)
 
@@ -209,5 +216,5 @@ def outcome_interval(outcomes: Iterable[tuple[bool, bool]], rounds: int = 1000, 
     together = np.array([t for t, _ in outcomes], dtype=float)
     positive = np.array([p for _, p in outcomes], dtype=float)
     n = len(outcomes)
-    draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+    draws = _draws(n, rounds, seed)
     return _interval(draws @ (together * positive), draws @ together, draws @ positive, level)

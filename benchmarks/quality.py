@@ -243,7 +243,8 @@ def figures(ds: Dataset, copy_of: dict, event_of: dict) -> dict:
                 continue
             labelled = [(a, b, lab in labels) for a, b, lab in ds.pairs]
             out[f"{level}_pairs"] = metrics.labelled_pairs(labelled, placed).as_dict()
-            out.setdefault(f"{level}_interval", metrics.labelled_interval(labelled, placed).as_dict())
+            if f"{level}_interval" not in out:  # gold clusters, where given, are the figure shown (UCI)
+                out[f"{level}_interval"] = metrics.labelled_interval(labelled, placed).as_dict()
     return out
 
 

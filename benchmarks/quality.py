@@ -19,6 +19,9 @@ datasketch MinHashLSH at 0.5, connected components):
 
 Data sets are read from ../shared (or --shared); a data set whose files are absent is skipped
 with a message. The figures are written as JSON (default benchmarks/results/quality.json).
+`--split test` reads the held-out files (`articles.test.jsonl`, `pairs.test.jsonl`,
+`clusters.test.jsonl`, in the same formats) wherever they are put beside the dev ones; tuning is
+done on `dev` only, the default.
 """
 
 from __future__ import annotations
@@ -72,6 +75,17 @@ def _gold_clusters(path: Path) -> dict[str, str]:
     return {member: row["cluster"] for row in _read_jsonl(path) for member in row["members"]}
 
 
+def _split(folder: Path, stem: str, args) -> Path:
+    """The file of one split of an eval data set, e.g. eval/ecbplus/articles.dev.jsonl."""
+    return folder / f"{stem}.{args.split}.jsonl"
+
+
+def _split_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: a split is a plain name such as dev or test")
+    return value
+
+
 def load_reprints(shared: Path, args) -> Dataset:
     records, truth = reprints.generate(args.seed, args.reprint_originals, shared)
     source = "../shared/corpora" if any((shared / "corpora" / n).exists() for n in reprints.CORPORA) else "seeds"
@@ -81,31 +95,33 @@ def load_reprints(shared: Path, args) -> Dataset:
 
 def load_ecbplus(shared: Path, args) -> Dataset:
     d = shared / "eval" / "ecbplus"
-    records = _read_jsonl(d / "articles.dev.jsonl")
-    gold = _gold_clusters(d / "clusters.dev.jsonl")
+    records = _read_jsonl(_split(d, "articles", args))
+    gold = _gold_clusters(_split(d, "clusters", args))
     topics = {item: re.sub(r"-ecb(plus)?$", "", cluster) for item, cluster in gold.items()}
-    return Dataset("ecbplus", records, gold_event=gold, units=topics, note="dev split, no dates")
+    return Dataset("ecbplus", records, gold_event=gold, units=topics, note=f"{args.split} split, no dates")
 
 
 def load_uci(shared: Path, args) -> Dataset:
     d = shared / "eval" / "uci-news-aggregator-sample"
-    records = _read_jsonl(d / "articles.dev.jsonl")
+    records = _read_jsonl(_split(d, "articles", args))
     for r in records:
         r["published"] = r.pop("date", None)
-    gold = _gold_clusters(d / "clusters.dev.jsonl")
-    pairs = [(p["a"], p["b"], str(p["label"])) for p in _read_jsonl(d / "pairs.dev.jsonl")]
-    return Dataset("uci", records, gold_event=gold, pairs=pairs, event_labels=("1",), note="headlines only")
+    gold = _gold_clusters(_split(d, "clusters", args))
+    pairs = [(p["a"], p["b"], str(p["label"])) for p in _read_jsonl(_split(d, "pairs", args))]
+    return Dataset("uci", records, gold_event=gold, pairs=pairs, event_labels=("1",),
+                   note=f"{args.split} split, headlines only")
 
 
 def load_sohu(shared: Path, args) -> Dataset:
     d = shared / "eval" / "sohu2021-sample"
-    records = _read_jsonl(d / "articles.dev.jsonl")
-    pairs = [(p["a"], p["b"], str(p["label"])) for p in _read_jsonl(d / "pairs.dev.jsonl") if p["a"] != p["b"]]
-    return Dataset("sohu", records, pairs=pairs, event_labels=("1",), note="short fragments, label = same topic")
+    records = _read_jsonl(_split(d, "articles", args))
+    pairs = [(p["a"], p["b"], str(p["label"])) for p in _read_jsonl(_split(d, "pairs", args)) if p["a"] != p["b"]]
+    return Dataset("sohu", records, pairs=pairs, event_labels=("1",),
+                   note=f"{args.split} split, short fragments, label = same topic")
 
 
 def load_sina(shared: Path, args) -> Dataset:
-    pairs_rows = _read_jsonl(shared / "eval" / "sina-zh" / "pairs.dev.jsonl")
+    pairs_rows = _read_jsonl(_split(shared / "eval" / "sina-zh", "pairs", args))
     wanted = {p["a"] for p in pairs_rows} | {p["b"] for p in pairs_rows}
     records = []
     with gzip.open(_existing(shared / "corpora" / "sina-2018-zh.jsonl.gz"), "rt", encoding="utf-8") as fh:
@@ -114,7 +130,7 @@ def load_sina(shared: Path, args) -> Dataset:
             if row["id"] in wanted or args.sina_full:
                 records.append({k: row[k] for k in ("id", "title", "text", "source")})
     pairs = [(p["a"], p["b"], p["label"]) for p in pairs_rows]
-    note = "the whole corpus (12,461 articles, no dates)" if args.sina_full else "articles of the dev pairs"
+    note = "the whole corpus (12,461 articles, no dates)" if args.sina_full else f"articles of the {args.split} pairs"
     return Dataset("sina-zh", records, pairs=pairs, copy_labels=("COPY",), event_labels=("COPY", "SAME_EVENT"),
                    note=f"{note}, corpus order")
 
@@ -311,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=SHARED, help="folder holding eval/ and corpora/")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
     parser.add_argument("--config", type=Path, help="an archive.toml to use instead of the shipped defaults")
+    parser.add_argument("--split", default="dev", type=_split_name,
+                        help="which labelled files to read: NAME reads *.NAME.jsonl (default dev; "
+                             "test for a held-out split put beside it)")
     parser.add_argument("--seed", type=int, default=20251117, help="seed of the reprint corpus")
     parser.add_argument("--reprint-originals", type=int, default=120, help="originals per language")
     parser.add_argument("--sina-full", action="store_true",

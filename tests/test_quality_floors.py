@@ -15,7 +15,7 @@ SHARED = quality.SHARED
 
 
 def evaluate(loader, tmp_path, **options) -> dict:
-    args = argparse.Namespace(seed=20251117, reprint_originals=40, sina_full=False, **options)
+    args = argparse.Namespace(seed=20251117, reprint_originals=40, sina_full=False, split="dev", **options)
     try:
         ds = loader(SHARED, args)
     except quality.Missing as exc:

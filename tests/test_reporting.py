@@ -103,6 +103,8 @@ def test_sql_formats(arc):
     parsed = list(csv.DictReader(io.StringIO(invoke(arc.url, "sql", query, "--format", "csv"))))
     assert parsed == [{k: str(v) for k, v in r.items()} for r in rows]
     assert "farm.example" in invoke(arc.url, "sql", query)
+    assert invoke_json(arc.url, "sql", query, "--json") == rows  # --json, as every other command spells it
+    assert "two formats" in invoke(arc.url, "sql", query, "--json", "--format", "csv", code=2)
 
 
 def test_reports(arc):
@@ -111,6 +113,7 @@ def test_reports(arc):
         assert name in listing
     top = invoke_json(arc.url, "report", "top_events", "--since", "2025-01-01", "--format", "json")
     assert [r["size"] for r in top] == [4, 3, 3, 2]
+    assert invoke_json(arc.url, "report", "top_events", "--since", "2025-01-01", "--json") == top
     march = invoke_json(arc.url, "report", "top_events", "--since", "2025-03-05", "--until", "2025-03-15",
                         "--format", "json")
     assert [r["size"] for r in march] == [3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -66,5 +67,17 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str 
 
 
 def format_option(f: Callable) -> Callable:
+    """`--format table|csv|json`, and `--json` as every other command spells it (`--format json`)."""
+
+    @functools.wraps(f)
+    def with_format(*args, fmt: str, as_json: bool, **kwargs):
+        if as_json:
+            if fmt not in ("table", "json"):
+                raise click.UsageError(f"--json and --format {fmt} ask for two formats: give one")
+            fmt = "json"
+        return f(*args, fmt=fmt, **kwargs)
+
+    with_format = click.option("--json", "as_json", is_flag=True, help="JSON for scripts (the same as --format json).")(
+        with_format)
     return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                        show_default=True, help="Table for people, CSV or JSON for scripts.")(f)
+                        show_default=True, help="Table for people, CSV or JSON for scripts.")(with_format)

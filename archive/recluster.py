@@ -258,8 +258,7 @@ class _Replay:
         for cluster in dict.fromkeys(self.event_of[i] for i in ids):
             if not self._allowed(item.id, cluster, EVENT):
                 continue
-            if not matching.within_window(item.candidate.published_at, cluster.first_published,
-                                          cluster.last_published, window):
+            if not matching.within_window(item.candidate.published_at, cluster.first_published, window):
                 continue
             score = matching.event_match(item.event_terms, cluster.centroid, len(cluster.members), self.config,
                                          language=item.language or detect_language(item.clean_text))

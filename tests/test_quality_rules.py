@@ -55,6 +55,34 @@ def test_events_respect_time_copies_do_not(archive, tmp_path):
     assert placed["copy-twelve-days-later"] == placed["first"]  # a copy joins whatever its date
 
 
+def test_an_event_does_not_drift_day_by_day(archive, tmp_path):
+    """Each write-up within four days of the one before, but the last six days after the first:
+    it starts another event (an event's window is anchored on its first publication)."""
+    records = [record("day-1", 1, write_up(11), "alpha.example"),
+               record("day-4", 4, write_up(12), "beta.example"),
+               record("day-7", 7, write_up(13), "gamma.example")]
+    path = tmp_path / "drift.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert archive.ingest_paths([path]).new == 3
+    placed = placement(archive, records)
+    assert placed["day-4"][1] == placed["day-1"][1]
+    assert placed["day-7"][1] != placed["day-1"][1]
+
+
+def test_a_late_reprint_does_not_reopen_an_event(archive, tmp_path):
+    """A reprint joins its original's event whatever its date; it does not move the event's window."""
+    original = write_up(21)
+    records = [record("first", 1, original, "alpha.example"),
+               record("reprint-day-20", 20, original + "\nRead more at farm.example", "farm.example"),
+               record("write-up-day-22", 22, write_up(22), "beta.example")]
+    path = tmp_path / "late.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    archive.ingest_paths([path])
+    placed = placement(archive, records)
+    assert placed["reprint-day-20"] == placed["first"]
+    assert placed["write-up-day-22"][1] != placed["first"][1]
+
+
 def incident(seed: int, names: list[str]) -> str:
     """A report of one incident of a common kind: its two names once, the kind's vocabulary throughout."""
     rng = random.Random(seed)

@@ -36,8 +36,9 @@ class MatchingConfig:
     source_boilerplate_articles: an edge sentence of an article (first three, last five lines)
         seen in this many earlier articles of its source is that source's boilerplate and is
         removed from its later articles (0: no learning).
-    event_window_days: an article dated more than this before the event's first or after its last
-        dated member does not join it (copies excepted); undated articles are not held back.
+    event_window_days: an article dated more than this before or after the event's first
+        publication does not join it (copies excepted; see `within_window`); undated articles are
+        not held back.
     event_min_names: an article holding at least this many names (proper nouns not common in the
         language, `archive.core.anchors`) joins no event whose members hold as many and share none
         of them (0: off).
@@ -173,13 +174,18 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     return score
 
 
-def within_window(
-    when: dt.datetime | None, first: dt.datetime | None, last: dt.datetime | None, days: float
-) -> bool:
-    if when is None or first is None or last is None:
+def within_window(when: dt.datetime | None, first: dt.datetime | None, days: float) -> bool:
+    """Whether an article published `when` may join an event first published `first`.
+
+    The window is anchored on the event's first publication, not stretched by its latest member:
+    a story covered every few days does not drift into one event for weeks, and a reprint months
+    later (a copy joins whatever its date) does not reopen its original's event. Articles placed in
+    date order are then all within `days` of one another; a backfill that places an earlier-dated
+    article later can stretch an event to twice that. Undated articles are not held back.
+    """
+    if when is None or first is None:
         return True
-    slack = dt.timedelta(days=days)
-    return first - slack <= when <= last + slack
+    return abs(when - first) <= dt.timedelta(days=days)
 
 
 @dataclasses.dataclass(frozen=True)

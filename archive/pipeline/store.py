@@ -564,7 +564,7 @@ class _BatchPlacement:
         best = None
         window = self.config.event_window_days
         for cluster in self._first_events(a, ids):
-            if not matching.within_window(a.published_at, cluster.first_published, cluster.last_published, window):
+            if not matching.within_window(a.published_at, cluster.first_published, window):
                 continue
             score = matching.event_match(a.fp.event_terms, cluster.centroid or {}, cluster.size, self.config,
                                          language=a.fp.language)

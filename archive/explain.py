@@ -111,6 +111,8 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "names_conflict": anchors.conflict(terms_a, terms_b, min_names),
         "days": [sorted(anchors.days_of(terms_a)), sorted(anchors.days_of(terms_b))],
         "days_conflict": cjk and anchors.day_conflict(terms_a, terms_b, matching_config.event_dateline_days),
+        "results": [sorted(anchors.results_of(terms_a)), sorted(anchors.results_of(terms_b))],
+        "results_conflict": cjk and matching_config.event_results and anchors.result_conflict(terms_a, terms_b),
         "passages_a": [p.as_dict() for p in in_a],
         "passages_b": [p.as_dict() for p in in_b],
         "shared_share_a": shared_share(a.text, in_a),

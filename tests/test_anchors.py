@@ -92,3 +92,30 @@ def test_days_conflict_only_past_the_slack_and_around_the_year():
     config = matching.MatchingConfig()
     assert matching.event_match(days("11-02"), days("11-09"), 1, config, "zh") is None
     assert matching.event_match(days("11-02"), days("11-03"), 1, config, "zh") is not None
+
+
+def test_match_results_are_scores_before_a_verb_of_winning_losing_or_drawing():
+    text = ("决赛中，选手甲以4比1战胜队友乙夺冠。首局他以11比7先声夺人，又以11比8拿下第二局。"
+            "主队在主场以113:85战胜了客队，上一轮则以98-102负于对手，两队曾以1比1战平。")
+    assert anchors.match_results(text) == {"4-1", "113-85", "102-98", "1-1"}  # not the games' 11-7, 11-8
+    assert anchors.match_results("比分一度是3比1，全场比赛还剩5分钟") == set()  # no verb: not a result
+    vector = {"比赛": 0.5, "冠军": 0.5}
+    assert f"{anchors.RESULT_PREFIX}4-1" in anchors.anchor_terms("选手甲以4比1战胜选手乙", vector, "zh")
+    assert not any(anchors.is_anchor(t) for t in anchors.anchor_terms("The home side won 4-1 on Sunday", vector,
+                                                                      "und-Latn"))
+
+
+def test_results_conflict_only_when_both_state_results_and_share_none():
+    def results(*values):
+        return {"比赛": 0.9, **{f"{anchors.RESULT_PREFIX}{v}": anchors.WEIGHT for v in values}}
+
+    assert anchors.result_conflict(results("4-1"), results("4-0", "4-2"))
+    assert not anchors.result_conflict(results("4-1"), results("4-0", "4-1"))  # any member's result will do
+    assert not anchors.result_conflict(results("4-1"), results())  # a preview states none
+    assert not anchors.result_conflict(results(), results("4-1"))
+    config = matching.MatchingConfig()
+    assert matching.event_match(results("4-1"), results("4-0"), 1, config, "zh") is None
+    assert matching.event_match(results("4-1"), results("4-1"), 1, config, "zh") is not None
+    assert matching.event_match(results("4-1"), results("4-0"), 1, config, "und-Latn") is not None  # Chinese only
+    off = matching.MatchingConfig(event_results=False)
+    assert matching.event_match(results("4-1"), results("4-0"), 1, off, "zh") is not None

@@ -140,32 +140,46 @@ ZH_WORDS = ("港口 议会 预算 铁路 博物馆 隧道 果园 大桥 机场 �
             "代表 会议 码头 仓库 航线 货运 集装箱 泊位 调度 安全 设备 维修").split()
 
 
-def zh_report(seed: int, day: int) -> str:
-    """A Chinese report of a harbour inspection whose lead names 11月`day`日 as its day."""
+def zh_text(seed: int, lead: str) -> str:
+    """A Chinese text: `lead`, then sentences of words drawn at random from one vocabulary."""
     rng = random.Random(seed)
-    lines = [f"北京时间11月{day}日消息，港口检查工作在下午结束。"]
+    lines = [lead]
     for _ in range(5):
         lines.append("，".join("".join(rng.sample(ZH_WORDS, 3)) for _ in range(4)) + "。")
     return "\n".join(lines)
+
+
+def zh_report(seed: int, day: int) -> str:
+    """A Chinese report of a harbour inspection whose lead names 11月`day`日 as its day."""
+    return zh_text(seed, f"北京时间11月{day}日消息，港口检查工作在下午结束。")
+
+
+def zh_match_report(seed: int, result: str) -> str:
+    """A Chinese report of a match on 11月4日 whose lead states the match's result."""
+    return zh_text(seed, f"北京时间11月4日消息，公开赛男子单打比赛结束，主队选手以{result}战胜客队选手。")
+
+
+def place_and_compare(tmp_path, settings: str, records: list[dict], a: str, b: str) -> tuple[dict, dict]:
+    """Ingest `records` with `settings` as the [matching] table: (placement, `archive compare` of a and b)."""
+    from archive.api import Archive
+    from archive.config import load_settings
+
+    (tmp_path / "archive.toml").write_text(f"[matching]\n{settings}\n")
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    with Archive(load_settings()) as archive:
+        assert archive.ingest_paths([path]).new == len(records)
+        ids = {r["id"]: archive.find_article(f"urn:record:{r['source']}:{r['id']}") for r in records}
+        return placement(archive, records), archive.compare(ids[a], ids[b])
 
 
 @pytest.mark.parametrize("slack", [1, -1])
 def test_a_chinese_lead_naming_another_day_is_another_event(env, tmp_path, slack):
     """Undated records (no publication window): the lead's day keeps the next day's report in the
     event and one a week later out of it (unless the dateline rule is off)."""
-    from archive.api import Archive
-    from archive.config import load_settings
-
-    (tmp_path / "archive.toml").write_text(f"[matching]\nevent_dateline_days = {slack}\n")
     records = [{"id": name, "source": f"{name}.example", "title": "港口检查工作结束", "text": zh_report(seed, day)}
                for name, seed, day in (("first", 1, 2), ("next-day", 2, 3), ("week-later", 3, 9))]
-    path = tmp_path / "days.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    with Archive(load_settings()) as archive:
-        assert archive.ingest_paths([path]).new == 3
-        placed = placement(archive, records)
-        ids = {r["id"]: archive.find_article(f"urn:record:{r['source']}:{r['id']}") for r in records}
-        compared = archive.compare(ids["first"], ids["week-later"])  # what `archive compare` explains
+    placed, compared = place_and_compare(tmp_path, f"event_dateline_days = {slack}", records, "first", "week-later")
     assert compared["days"] == [["11-02"], ["11-09"]]
     assert compared["days_conflict"] is (slack >= 0) and compared["same_event_terms"] is (slack < 0)
     assert placed["next-day"][1] == placed["first"][1]
@@ -173,6 +187,23 @@ def test_a_chinese_lead_naming_another_day_is_another_event(env, tmp_path, slack
         assert placed["week-later"][1] != placed["first"][1]
     else:  # the control: on terms alone the two reports are one event
         assert placed["week-later"][1] == placed["first"][1]
+
+
+@pytest.mark.parametrize("results", [True, False])
+def test_a_chinese_report_stating_another_result_is_another_match(env, tmp_path, results):
+    """Two reports of one final state one result and are one event; the semifinal of the same day,
+    in the same words, states another and is another event (unless the results rule is off)."""
+    records = [{"id": name, "source": f"{name}.example", "title": "公开赛男子单打比赛结束", "text": zh_match_report(seed, result)}
+               for name, seed, result in (("final", 1, "4比1"), ("final-again", 2, "4-1"), ("semifinal", 3, "4比0"))]
+    placed, compared = place_and_compare(tmp_path, f"event_results = {'true' if results else 'false'}", records,
+                                         "final", "semifinal")
+    assert compared["results"] == [["4-1"], ["4-0"]]
+    assert compared["results_conflict"] is results and compared["same_event_terms"] is not results
+    assert placed["final-again"][1] == placed["final"][1]
+    if results:
+        assert placed["semifinal"][1] != placed["final"][1]
+    else:  # the control: on terms alone the three reports are one event
+        assert placed["semifinal"][1] == placed["final"][1]
 
 
 # A made-up shop widget, the kind of block a scraper stores as the body of unrelated pages.

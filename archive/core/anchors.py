@@ -18,7 +18,13 @@ a comma, 消息, 电, 讯 or a time of day, or preceded by 北京时间 or 当�
 ceremony "将于11月21日" is not taken for the story's day. Years are left out (a lead often has
 none), so days compare around the year's end.
 
-Names and days ride in the event vector as pseudo-terms (`@name:` or `@day:` and the value) with
+A match result a Chinese text states (以4比1战胜…, 以98-80大胜…, 以1比1战平…: a score right before
+a verb of winning, losing or drawing) is an anchor as well. Two reports of one match state its
+result; a preview and its result, one team's two games, or a final and its semifinals state other
+results or none. Scores are kept highest first, so "3-1" whichever side won; set and game scores
+(以11比7拿下首局) are left out where the verb says only a game was taken.
+
+Names, days and results ride in the event vector as pseudo-terms (`@name:` or `@day:` and the value) with
 a negligible weight, so they are stored, summed into the event's centroid and replayed by
 recluster like terms without moving a cosine.
 """
@@ -34,10 +40,17 @@ CJK_LANGUAGES = ("zh", "ja", "ko")  # as `archive.core.normalize.detect_language
 PREFIX = "@"
 NAME_PREFIX = "@name:"
 DAY_PREFIX = "@day:"
+RESULT_PREFIX = "@result:"
 LEAD_CHARS = 200  # where a dateline is looked for: the lead's first sentences
 _DATELINE_RE = re.compile(
     r"(?P<before>北京时间|当地时间)?\s*(?:\d{4}\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
     r"(?P<after>\s*(?:[,，、]|消息|电|讯|报道|凌晨|早|上午|中午|午|下午|傍晚|晚|夜))?"
+)
+# A score, then (after an optional 的比分) a verb saying who won, lost or drew the match.
+_RESULT_RE = re.compile(
+    r"以\s*(?P<a>\d{1,3})\s*[比:：\-–]\s*(?P<b>\d{1,3})\s*(?:的总?比分)?\s*"
+    r"(?:战胜|击败|击退|打败|力克|险胜|大胜|完胜|轻取|横扫|淘汰|逆转|取胜|获胜|胜出"
+    r"|不敌|负于|输给|告负|落败|惜败|惨败|战平|逼平)"
 )
 WEIGHT = 0.001
 CJK_NAME_ZIPF = 3.0
@@ -92,13 +105,24 @@ def dateline_day(text: str) -> str | None:
     return None
 
 
+def match_results(text: str) -> set[str]:
+    """The match results ("4-1", highest score first) a Chinese text states (see the module docstring)."""
+    out = set()
+    for m in _RESULT_RE.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        out.add(f"{max(a, b)}-{min(a, b)}")
+    return out
+
+
 def anchor_terms(text: str, vector: dict[str, float], language: str) -> dict[str, float]:
-    """The pseudo-terms of the names an article's event vector holds, and of its dateline's day."""
+    """The pseudo-terms of the names an article's event vector holds, of its dateline's day and
+    of the match results it states."""
     out = {f"{NAME_PREFIX}{n}": WEIGHT for n in rare_names(text, vector, language)}
     if language in CJK_LANGUAGES:
         day = dateline_day(text)
         if day:
             out[f"{DAY_PREFIX}{day}"] = WEIGHT
+        out.update((f"{RESULT_PREFIX}{r}", WEIGHT) for r in match_results(text))
     return out
 
 
@@ -142,6 +166,19 @@ def day_conflict(vector: dict[str, float], other: dict[str, float], slack: int) 
         return False
     theirs = days_of(other)
     return bool(theirs) and all(_day_gap(a, b) > slack for a in mine for b in theirs)
+
+
+def results_of(vector: dict[str, float]) -> set[str]:
+    return {term[len(RESULT_PREFIX):] for term in vector if term.startswith(RESULT_PREFIX)}
+
+
+def result_conflict(vector: dict[str, float], other: dict[str, float]) -> bool:
+    """Another match: both state match results and share none."""
+    mine = results_of(vector)
+    if not mine:
+        return False
+    theirs = results_of(other)
+    return bool(theirs) and not mine & theirs
 
 
 def truncate(total: dict[str, float], limit: int) -> dict[str, float]:

@@ -47,6 +47,8 @@ class MatchingConfig:
     event_dateline_days: an article whose lead names its day (a Chinese or Japanese dateline,
         `archive.core.anchors.dateline_day`) joins no event whose members name days, none of
         them within this many days of it (-1: off).
+    event_results: a Chinese or Japanese article stating a match result (`archive.core.anchors.
+        match_results`) joins no event whose members state results, none of them its own.
     """
 
     copy_jaccard: float = 0.6
@@ -64,6 +66,7 @@ class MatchingConfig:
     event_min_names: int = 2
     event_min_names_cjk: int = 1
     event_dateline_days: int = 1
+    event_results: bool = True
 
     def __post_init__(self) -> None:
         for name in ("copy_jaccard", "copy_containment", "event_similarity", "event_similarity_cjk",
@@ -169,7 +172,8 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
         score = events.event_score(vector, member_sum, members)
     min_names = config.event_min_names_cjk if cjk else config.event_min_names
     if (score < needed or anchors.conflict(vector, member_sum, min_names)
-            or (cjk and anchors.day_conflict(vector, member_sum, config.event_dateline_days))):
+            or (cjk and anchors.day_conflict(vector, member_sum, config.event_dateline_days))
+            or (cjk and config.event_results and anchors.result_conflict(vector, member_sum))):
         return None
     return score
 

@@ -21,11 +21,11 @@ none), so days compare around the year's end.
 A match result a Chinese text states (以4比1战胜…, 以98-80大胜…, 以1比1战平…: a score right before
 a verb of winning, losing or drawing) is an anchor as well. Two reports of one match state its
 result; a preview and its result, one team's two games, or a final and its semifinals state other
-results or none. Scores are kept highest first, so "3-1" whichever side won; set and game scores
-(以11比7拿下首局) are left out where the verb says only a game was taken.
+results or none. Scores are kept highest first, so "3-1" whichever side won. 拿下 and 赢下 are not
+among the verbs: they are said of games and sets too (以11比7拿下首局).
 
-Names, days and results ride in the event vector as pseudo-terms (`@name:` or `@day:` and the value) with
-a negligible weight, so they are stored, summed into the event's centroid and replayed by
+Names, days and results ride in the event vector as pseudo-terms (`@name:`, `@day:` or `@result:`
+and the value) with a negligible weight, so they are stored, summed into the event's centroid and replayed by
 recluster like terms without moving a cosine.
 """
 

@@ -83,8 +83,7 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
     shared_terms = sorted((t for t in set(terms_a) & set(terms_b) if not anchors.is_anchor(t)),
                           key=lambda t: -(terms_a[t] * terms_b[t]))
     language = detect_language(a.text)
-    cjk = language in anchors.CJK_LANGUAGES
-    min_names = matching_config.event_min_names_cjk if cjk else matching_config.event_min_names
+    conflicts = matching.anchor_conflicts(terms_a, terms_b, matching_config, language)
     stray = [headline.stray_body(a.title, a.text), headline.stray_body(b.title, b.text)]
     barred = headline.bars_copy(a.title, stray[0], b.title, stray[1])
     return {
@@ -108,11 +107,11 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "shared_terms": shared_terms[:15],
         # The anchors that keep two events of one kind apart (archive.core.anchors).
         "names": [sorted(anchors.names_of(terms_a)), sorted(anchors.names_of(terms_b))],
-        "names_conflict": anchors.conflict(terms_a, terms_b, min_names),
+        "names_conflict": conflicts["names"],
         "days": [sorted(anchors.days_of(terms_a)), sorted(anchors.days_of(terms_b))],
-        "days_conflict": cjk and anchors.day_conflict(terms_a, terms_b, matching_config.event_dateline_days),
+        "days_conflict": conflicts["days"],
         "results": [sorted(anchors.results_of(terms_a)), sorted(anchors.results_of(terms_b))],
-        "results_conflict": cjk and matching_config.event_results and anchors.result_conflict(terms_a, terms_b),
+        "results_conflict": conflicts["results"],
         "passages_a": [p.as_dict() for p in in_a],
         "passages_b": [p.as_dict() for p in in_b],
         "shared_share_a": shared_share(a.text, in_a),

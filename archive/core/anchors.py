@@ -24,9 +24,9 @@ result; a preview and its result, one team's two games, or a final and its semif
 results or none. Scores are kept highest first, so "3-1" whichever side won. 拿下 and 赢下 are not
 among the verbs: they are said of games and sets too (以11比7拿下首局).
 
-Names, days and results ride in the event vector as pseudo-terms (`@name:`, `@day:` or `@result:`
-and the value) with a negligible weight, so they are stored, summed into the event's centroid and replayed by
-recluster like terms without moving a cosine.
+Names, days and results ride in the event vector as pseudo-terms (`@name:`, `@day:` or
+`@result:` and the value) with a negligible weight, so they are stored, summed into the event's
+centroid and replayed by recluster like terms without moving a cosine.
 """
 
 from __future__ import annotations

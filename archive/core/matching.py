@@ -160,8 +160,7 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     """The article's similarity to an event if it is high enough to join, else None.
 
     Average linkage (`events.event_score`) for articles; the centroid cosine for headline-only ones.
-    An article sharing none of its names with an event that has names of its own is another event
-    of the same kind (`anchors.conflict`).
+    An article whose anchors say it is another event (`anchor_conflicts`) does not join.
     """
     # Names are terms of the vector too, so a vector of twice `short_terms` entries is not short.
     cjk = language in CJK_LANGUAGES
@@ -170,12 +169,23 @@ def event_match(vector: dict[str, float], member_sum: dict[str, float], members:
     else:
         needed = config.event_similarity_cjk if cjk else config.event_similarity
         score = events.event_score(vector, member_sum, members)
-    min_names = config.event_min_names_cjk if cjk else config.event_min_names
-    if (score < needed or anchors.conflict(vector, member_sum, min_names)
-            or (cjk and anchors.day_conflict(vector, member_sum, config.event_dateline_days))
-            or (cjk and config.event_results and anchors.result_conflict(vector, member_sum))):
+    if score < needed or any(anchor_conflicts(vector, member_sum, config, language).values()):
         return None
     return score
+
+
+def anchor_conflicts(vector: dict[str, float], member_sum: dict[str, float], config: MatchingConfig,
+                     language: str | None = None) -> dict[str, bool]:
+    """Which anchors (`archive.core.anchors`) say the article is another event than the members':
+    names none of which it shares, dateline days apart (Chinese, Japanese, Korean), other match
+    results (the same)."""
+    cjk = language in CJK_LANGUAGES
+    min_names = config.event_min_names_cjk if cjk else config.event_min_names
+    return {
+        "names": anchors.conflict(vector, member_sum, min_names),
+        "days": cjk and anchors.day_conflict(vector, member_sum, config.event_dateline_days),
+        "results": cjk and config.event_results and anchors.result_conflict(vector, member_sum),
+    }
 
 
 def within_window(when: dt.datetime | None, first: dt.datetime | None, days: float) -> bool:

@@ -111,6 +111,7 @@ def compare(a: Side, b: Side, sketch_config: SketchConfig, matching_config: matc
         "days": [sorted(anchors.days_of(terms_a)), sorted(anchors.days_of(terms_b))],
         "days_conflict": conflicts["days"],
         "results": [sorted(anchors.results_of(terms_a)), sorted(anchors.results_of(terms_b))],
+        "preview": [anchors.PREVIEW_TERM in terms_a, anchors.PREVIEW_TERM in terms_b],
         "results_conflict": conflicts["results"],
         "passages_a": [p.as_dict() for p in in_a],
         "passages_b": [p.as_dict() for p in in_b],

@@ -119,3 +119,30 @@ def test_results_conflict_only_when_both_state_results_and_share_none():
     assert matching.event_match(results("4-1"), results("4-0"), 1, config, "und-Latn") is not None  # Chinese only
     off = matching.MatchingConfig(event_results=False)
     assert matching.event_match(results("4-1"), results("4-0"), 1, off, "zh") is not None
+
+
+def test_a_preview_is_a_lead_announcing_a_match_with_no_score():
+    assert anchors.is_preview("北京时间11月4日消息，今晚他们将客场挑战上海队。")
+    assert anchors.is_preview("本周末，主队将在主场天河体育场迎战客队，赛前球队训练。")
+    assert anchors.is_preview("今晚19:35，两队将迎来交手，主队将坐镇主场迎战客队。")  # a time is no score
+    assert not anchors.is_preview("主队以114比102击败客队，下轮他们将客场挑战上海队。")  # states a result
+    assert not anchors.is_preview("主队在客场2-1逆转客队，下一场将客场对阵另一支球队。")  # a score in the lead
+    assert not anchors.is_preview("今晚的比赛很精彩，全场观众起立鼓掌。")
+    assert not anchors.is_preview("引言" * 110 + "今晚他们将客场挑战上海队。")  # past the lead
+    vector = {"比赛": 0.5, "球队": 0.5}
+    assert anchors.PREVIEW_TERM in anchors.anchor_terms("今晚他们将客场挑战上海队。", vector, "zh")
+    assert anchors.PREVIEW_TERM not in anchors.anchor_terms("Tonight they will face Shanghai away.", vector,
+                                                            "und-Latn")
+
+
+def test_a_preview_and_a_report_stating_a_result_conflict():
+    preview = {"比赛": 0.9, anchors.PREVIEW_TERM: anchors.WEIGHT}
+    report = {"比赛": 0.9, f"{anchors.RESULT_PREFIX}114-102": anchors.WEIGHT}
+    neither = {"比赛": 0.9}
+    assert anchors.result_conflict(preview, report) and anchors.result_conflict(report, preview)
+    assert not anchors.result_conflict(preview, neither) and not anchors.result_conflict(neither, preview)
+    assert not anchors.result_conflict(preview, dict(preview))  # two previews of one match
+    config = matching.MatchingConfig()
+    assert matching.event_match(preview, report, 1, config, "zh") is None
+    assert matching.event_match(preview, neither, 1, config, "zh") is not None
+    assert matching.event_match(preview, report, 1, matching.MatchingConfig(event_results=False), "zh") is not None

@@ -198,12 +198,29 @@ def test_a_chinese_report_stating_another_result_is_another_match(env, tmp_path,
     placed, compared = place_and_compare(tmp_path, f"event_results = {'true' if results else 'false'}", records,
                                          "final", "semifinal")
     assert compared["results"] == [["4-1"], ["4-0"]]
-    assert compared["results_conflict"] is results and compared["same_event_terms"] is not results
-    assert placed["final-again"][1] == placed["final"][1]
-    if results:
-        assert placed["semifinal"][1] != placed["final"][1]
-    else:  # the control: on terms alone the three reports are one event
-        assert placed["semifinal"][1] == placed["final"][1]
+    assert_results_rule(placed, compared, results, "final", "final-again", "semifinal")
+
+
+def assert_results_rule(placed: dict, compared: dict, rule_on: bool, first: str, same: str, other: str) -> None:
+    """`same` joins `first`'s event; `other` joins it only when the results rule is off (the
+    control: on terms alone the three texts are one event)."""
+    assert compared["results_conflict"] is rule_on and compared["same_event_terms"] is not rule_on
+    assert placed[same][1] == placed[first][1]
+    assert (placed[other][1] == placed[first][1]) is not rule_on
+
+
+@pytest.mark.parametrize("results", [True, False])
+def test_a_chinese_preview_is_another_event_than_a_reported_result(env, tmp_path, results):
+    """A report of a match and a second one are one event; a preview of the team's next match in
+    the same words states no result and is another event (unless the results rule is off)."""
+    preview = zh_text(3, "北京时间11月4日消息，公开赛男子单打比赛今晚继续，主队选手将在主场迎战客队选手。")
+    records = [{"id": "report", "source": "report.example", "title": "公开赛男子单打比赛", "text": zh_match_report(1, "4比1")},
+               {"id": "report-again", "source": "again.example", "title": "公开赛男子单打比赛", "text": zh_match_report(2, "4-1")},
+               {"id": "preview", "source": "preview.example", "title": "公开赛男子单打比赛", "text": preview}]
+    placed, compared = place_and_compare(tmp_path, f"event_results = {'true' if results else 'false'}", records,
+                                         "report", "preview")
+    assert compared["preview"] == [False, True]  # what the texts are, whether the rule is on or off
+    assert_results_rule(placed, compared, results, "report", "report-again", "preview")
 
 
 # A made-up shop widget, the kind of block a scraper stores as the body of unrelated pages.

@@ -43,8 +43,10 @@ def compare(a: int, b: int, full: bool, as_json: bool) -> None:
          "rule": "other events of one kind share none" + (": conflict" if r["names_conflict"] else "")},
         {"measure": "dateline days", "value": " / ".join(", ".join(d) or "-" for d in r["days"]),
          "rule": "other events name days apart" + (": conflict" if r["days_conflict"] else "")},
-        {"measure": "match results", "value": " / ".join(", ".join(x) or "-" for x in r["results"]),
-         "rule": "other matches state other results" + (": conflict" if r["results_conflict"] else "")},
+        {"measure": "match results", "value": " / ".join(", ".join(x) or ("preview" if p else "-")
+                                                        for x, p in zip(r["results"], r["preview"])),
+         "rule": "other matches state other results; a preview is not its result"
+                 + (": conflict" if r["results_conflict"] else "")},
         {"measure": "body carries none of its headline", "value": " / ".join(_yes(x) for x in r["stray_body"]),
          "rule": "both, under other headlines: no copy" + (": barred" if r["headline_bars_copy"] else "")},
         {"measure": "copies?", "value": _yes(r["copy"]), "rule": ""},

@@ -24,6 +24,12 @@ result; a preview and its result, one team's two games, or a final and its semif
 results or none. Scores are kept highest first, so "3-1" whichever side won. 拿下 and 赢下 are not
 among the verbs: they are said of games and sets too (以11比7拿下首局).
 
+A preview is an anchor of its own: a Chinese text whose lead announces a coming match (今晚他们将客场
+挑战上海队, 将在主场迎战…, 将对阵…) and which states no result, and whose lead holds no score (a
+report's lead often names the next fixture after the score: 2-1逆转尤文…将客场对阵曼城). A preview
+and a report stating a result are two events even when they name the same teams: the match before
+and after it is played, or (more often) one team's next match and its last.
+
 Names, days and results ride in the event vector as pseudo-terms (`@name:`, `@day:` or
 `@result:` and the value) with a negligible weight, so they are stored, summed into the event's
 centroid and replayed by recluster like terms without moving a cosine.
@@ -41,6 +47,7 @@ PREFIX = "@"
 NAME_PREFIX = "@name:"
 DAY_PREFIX = "@day:"
 RESULT_PREFIX = "@result:"
+PREVIEW_TERM = "@preview:match"
 LEAD_CHARS = 200  # where a dateline is looked for: the lead's first sentences
 _DATELINE_RE = re.compile(
     r"(?P<before>北京时间|当地时间)?\s*(?:\d{4}\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
@@ -52,6 +59,14 @@ _RESULT_RE = re.compile(
     r"(?:战胜|击败|击退|打败|力克|险胜|大胜|完胜|轻取|横扫|淘汰|逆转|取胜|获胜|胜出"
     r"|不敌|负于|输给|告负|落败|惜败|惨败|战平|逼平)"
 )
+# "Will (at home / away / at a ground / on a day) meet …": a match still to be played.
+_PREVIEW_RE = re.compile(
+    r"(?:即将|将要|将)(?:于[^，。；！？\n]{0,14}?|在[^，。；！？\n]{0,14}?)?"
+    r"(?:坐镇主场|主场|客场|做客[^，。；！？\n]{0,10}?)?"
+    r"(?:迎战|挑战|对阵|迎击|交手|对决|过招|对垒)"
+)
+# A bare score in a lead (2-1, 2比1): the lead reports a played match. Not a colon: 19:35 is a time.
+_SCORE_RE = re.compile(r"(?<!\d)\d{1,3}\s*[比\-–]\s*\d{1,3}(?!\d)")
 WEIGHT = 0.001
 CJK_NAME_ZIPF = 3.0
 LATIN_NAME_ZIPF = 2.0
@@ -114,15 +129,27 @@ def match_results(text: str) -> set[str]:
     return out
 
 
+def is_preview(text: str, results: set[str] | None = None) -> bool:
+    """Whether a Chinese text's lead announces a match still to be played and it reports none
+    (`results`: its `match_results`, when the caller has them)."""
+    lead = text[:LEAD_CHARS]
+    if not _PREVIEW_RE.search(lead) or _SCORE_RE.search(lead):
+        return False
+    return not (match_results(text) if results is None else results)
+
+
 def anchor_terms(text: str, vector: dict[str, float], language: str) -> dict[str, float]:
-    """The pseudo-terms of the names an article's event vector holds, of its dateline's day and
-    of the match results it states."""
+    """The pseudo-terms of the names an article's event vector holds, of its dateline's day, of
+    the match results it states and of its being a match preview."""
     out = {f"{NAME_PREFIX}{n}": WEIGHT for n in rare_names(text, vector, language)}
     if language in CJK_LANGUAGES:
         day = dateline_day(text)
         if day:
             out[f"{DAY_PREFIX}{day}"] = WEIGHT
-        out.update((f"{RESULT_PREFIX}{r}", WEIGHT) for r in match_results(text))
+        results = match_results(text)
+        out.update((f"{RESULT_PREFIX}{r}", WEIGHT) for r in results)
+        if is_preview(text, results):
+            out[PREVIEW_TERM] = WEIGHT
     return out
 
 
@@ -173,12 +200,12 @@ def results_of(vector: dict[str, float]) -> set[str]:
 
 
 def result_conflict(vector: dict[str, float], other: dict[str, float]) -> bool:
-    """Another match: both state match results and share none."""
-    mine = results_of(vector)
-    if not mine:
-        return False
-    theirs = results_of(other)
-    return bool(theirs) and not mine & theirs
+    """Another match, or the same before and after it: both state match results and share none,
+    or one side is a preview and the other states a result."""
+    mine, theirs = results_of(vector), results_of(other)
+    if mine and theirs:
+        return not mine & theirs
+    return bool(PREVIEW_TERM in vector and theirs or mine and PREVIEW_TERM in other)
 
 
 def truncate(total: dict[str, float], limit: int) -> dict[str, float]:

@@ -48,7 +48,9 @@ class MatchingConfig:
         `archive.core.anchors.dateline_day`) joins no event whose members name days, none of
         them within this many days of it (-1: off).
     event_results: a Chinese or Japanese article stating a match result (`archive.core.anchors.
-        match_results`) joins no event whose members state results, none of them its own.
+        match_results`) joins no event whose members state results, none of them its own; a match
+        preview (`anchors.is_preview`) joins none whose members state a result, and a report
+        stating a result none holding a preview.
     """
 
     copy_jaccard: float = 0.6
@@ -178,7 +180,7 @@ def anchor_conflicts(vector: dict[str, float], member_sum: dict[str, float], con
                      language: str | None = None) -> dict[str, bool]:
     """Which anchors (`archive.core.anchors`) say the article is another event than the members':
     names none of which it shares, dateline days apart (Chinese, Japanese, Korean), other match
-    results (the same)."""
+    results or a preview against a result (the same)."""
     cjk = language in CJK_LANGUAGES
     min_names = config.event_min_names_cjk if cjk else config.event_min_names
     return {

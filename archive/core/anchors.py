@@ -30,8 +30,8 @@ report's lead often names the next fixture after the score: 2-1逆转尤文…�
 and a report stating a result are two events even when they name the same teams: the match before
 and after it is played, or (more often) one team's next match and its last.
 
-Names, days and results ride in the event vector as pseudo-terms (`@name:`, `@day:` or
-`@result:` and the value) with a negligible weight, so they are stored, summed into the event's
+Names, days, results and previews ride in the event vector as pseudo-terms (`@name:`, `@day:` or
+`@result:` and the value, `@preview:match`) with a negligible weight, so they are stored, summed into the event's
 centroid and replayed by recluster like terms without moving a cosine.
 """
 

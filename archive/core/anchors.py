@@ -31,8 +31,8 @@ and a report stating a result are two events even when they name the same teams:
 and after it is played, or (more often) one team's next match and its last.
 
 Names, days, results and previews ride in the event vector as pseudo-terms (`@name:`, `@day:` or
-`@result:` and the value, `@preview:match`) with a negligible weight, so they are stored, summed into the event's
-centroid and replayed by recluster like terms without moving a cosine.
+`@result:` and the value, `@preview:match`) with a negligible weight, so they are stored, summed
+into the event's centroid and replayed by recluster like terms without moving a cosine.
 """
 
 from __future__ import annotations

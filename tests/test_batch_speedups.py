@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,3 +137,16 @@ def test_lsh_bands_and_permutations_come_from_datasketch_then_from_the_cache(tmp
         assert permutations.dtype == expected.dtype and np.array_equal(permutations, expected)
     other = sketch.SketchConfig(num_perm=64, lsh_threshold=0.7)._from_datasketch()
     assert other[0] == (MinHashLSH(threshold=0.7, num_perm=64).b, MinHashLSH(threshold=0.7, num_perm=64).r)
+
+
+def test_heaviest_terms_are_the_plain_sort_of_every_term():
+    """The selection before the sort keeps what sorting every (term, weight) pair would keep,
+    ties at the cut included (equal weights are common: unknown words of one frequency)."""
+    rnd = random.Random(5)
+    for _ in range(300):
+        size = rnd.randint(0, 150)
+        weights = {f"t{rnd.randint(0, 10_000)}": rnd.choice([9.0, 7.5, 3.25, rnd.uniform(3.5, 20.0)])
+                   for _ in range(size)}
+        limit = rnd.randint(1, 80)
+        plain = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        assert events._heaviest(weights, limit) == plain

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import heapq
 import json
 import math
 import re
@@ -156,19 +157,41 @@ def term_vector(title: str | None, text: str, config: EventConfig, folded: str |
         counts[t] += config.title_weight
     named = names(text) if lang != "zh" else set()
     weights: dict[str, float] = {}
+    log = math.log
     for (term, tf), w_idf in zip(counts.items(), idf_many(list(counts), lang)):
         if _MAX_ZIPF - w_idf >= _COMMON_ZIPF:
             continue
-        weight = (1.0 + math.log(tf)) * w_idf
-        if term in named:
+        weight = (1.0 + log(tf)) * w_idf
+        if named and term in named:
             weight *= config.name_weight
         elif term.isdigit():
             weight *= config.number_weight
-        key = stem(term) if lang != "zh" else term
-        weights[key] = max(weights.get(key, 0.0), weight)
-    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: config.top_terms]
+        if lang != "zh":
+            term = stem(term)
+            if weights.get(term, 0.0) >= weight:
+                continue
+        weights[term] = weight
+    top = _heaviest(weights, config.top_terms)
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {term: round(w / norm, 5) for term, w in top}
+
+
+def _heaviest(weights: dict[str, float], limit: int) -> list[tuple[str, float]]:
+    """The `limit` heaviest (term, weight) pairs, heaviest first, ties in term order.
+
+    Only the pairs at least as heavy as the `limit`-th weight are sorted with a key function: an
+    article has a few hundred terms and keeps 60."""
+    if len(weights) > limit:
+        cut = heapq.nlargest(limit, weights.values())[-1]
+        pairs = [(t, w) for t, w in weights.items() if w >= cut]
+    else:
+        pairs = list(weights.items())
+    pairs.sort(key=_heaviest_first)
+    return pairs[:limit]
+
+
+def _heaviest_first(pair: tuple[str, float]) -> tuple[float, str]:
+    return -pair[1], pair[0]
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:

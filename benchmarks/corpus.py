@@ -1,12 +1,20 @@
 """A throughput corpus: N news articles as JSONL, with a known share of reprints.
 
-Real article texts come first (../shared/corpora: Chinese Sina and English Reuters, in the
-proportion the corpora hold them); past those, articles are synthesised by recombining real
-paragraphs of one language, so a million-article corpus reads like news without repeating whole
-texts. A share of the records (`--reprints`, default 10%) are reprints of a recent original by a
+Real article texts (../shared/corpora: Chinese Sina and English Reuters, in the proportion the
+corpora hold them) are spread evenly over the corpus; when there are fewer real texts than
+originals to write, the others are synthesised by recombining real paragraphs of one language, so
+a million-article corpus reads like news without repeating whole texts. A synthesised text takes
+paragraphs from at least three real texts and at most half of any one of them (by characters),
+so it is neither a copy of a real text nor one padded with new paragraphs: the reprints below
+are the only copies planted. The mix of real and synthesised texts is the same from the first
+record to the last, so the rate over the last 10,000 records of a run compares with the rate over
+the first on the same kind of input, and what changes between them is the archive's size.
+
+A share of the records (`--reprints`, default 10%) are reprints of a recent original by a
 content farm: the same text exactly, with a credit line appended or prepended, or with its last
-paragraph trimmed, published a few hours after the original. Publication times advance at 3,000
-articles a day, so a million articles span about a year.
+paragraph trimmed, published a few hours after the original. (The real texts hold some copies of
+their own: news wires repeat themselves.) Publication times advance at 3,000 articles a day, so a
+million articles span about a year.
 
     python benchmarks/corpus.py --size 100000 --out /tmp/corpus-100k.jsonl.zst
 """
@@ -72,26 +80,28 @@ def load_texts(shared: Path = SHARED) -> dict[str, list[Text]]:
 
 def generate(size: int, seed: int = 1, reprint_share: float = 0.1,
              texts: dict[str, list[Text]] | None = None) -> Iterator[dict]:
-    """`size` records: real texts, then recombined ones, with reprints mixed in at `reprint_share`."""
+    """`size` records: real and recombined texts in a steady mix, with reprints at `reprint_share`."""
     rng = random.Random(seed)
     texts = texts or load_texts()
     langs = sorted(texts)
     weights = [len(texts[lang]) for lang in langs]
     real = [t for lang in langs for t in texts[lang]]
     rng.shuffle(real)
+    # Each original is real with this chance, so the real texts last until the end of the corpus.
+    real_share = min(1.0, len(real) / max(1.0, size * (1 - reprint_share)))
     recent: collections.deque[dict] = collections.deque(maxlen=2000)
-    made = 0
+    used = 0
     for i in range(size):
         published = START + dt.timedelta(seconds=i * 86400 / PER_DAY)
         if recent and rng.random() < reprint_share:
             yield _reprint(rng, rng.choice(recent), i, published)
             continue
-        if made < len(real):
-            text, source = real[made], REAL_SOURCES[real[made].lang]
+        if used < len(real) and rng.random() < real_share:
+            text, source = real[used], REAL_SOURCES[real[used].lang]
+            used += 1
         else:
             text = _recombined(rng, texts[rng.choices(langs, weights)[0]])
             source = f"outlet{rng.randrange(60):02d}.example"
-        made += 1
         record = {"id": f"a{i}", "url": f"https://{source}/{i}", "title": text.title,
                   "text": "\n\n".join(text.paragraphs), "published": published.isoformat() + "Z",
                   "source": source, "lang": text.lang}
@@ -100,9 +110,23 @@ def generate(size: int, seed: int = 1, reprint_share: float = 0.1,
 
 
 def _recombined(rng: random.Random, pool: list[Text]) -> Text:
-    paragraphs = [p for t in rng.sample(pool, 3) for p in t.paragraphs]
-    rng.shuffle(paragraphs)
-    chosen = paragraphs[: rng.randint(3, 8)]
+    """3 to 9 paragraphs from at least three real texts, at most half of any one's characters."""
+    want = rng.randint(3, 8)
+    chosen: list[str] = []
+    sources: set[int] = set()
+    while len(chosen) < want or len(sources) < 3:
+        pick = rng.randrange(len(pool))
+        if pick in sources:
+            continue
+        paragraphs = pool[pick].paragraphs
+        budget = sum(map(len, paragraphs)) // 2
+        taken = [p for p in rng.sample(paragraphs, len(paragraphs)) if len(p) <= budget][:min(rng.randint(1, 2), max(1, want - len(chosen)))]
+        if sum(map(len, taken)) > budget:
+            taken = taken[:1]
+        if taken:
+            sources.add(pick)
+            chosen.extend(taken)
+    rng.shuffle(chosen)
     head = chosen[0]
     title = head[:28] if pool[0].lang == "zh" else " ".join(head.split()[:12])
     return Text(pool[0].lang, title, chosen)

@@ -1,7 +1,7 @@
 """Ingest throughput: a generated corpus into a fresh archive, beside the plain datasketch script.
 
 For each size (10,000 and 100,000 articles; 1,000,000 with --large) it generates a corpus
-(benchmarks/corpus.py: real texts from ../shared/corpora, recombined paragraphs past them, 10%
+(benchmarks/corpus.py: real texts from ../shared/corpora in a steady mix with recombined ones, 10%
 reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh PostgreSQL database
 (when one is reachable), each in a child process watched for its memory, and prints:
 
@@ -67,7 +67,7 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
                                    commit_size=commit_size)
     archive = Archive(settings)
     archive.upgrade()
-    marks: list[tuple[int, float, float]] = [(0, time.perf_counter(), _tree_cpu())]
+    marks: list[tuple[int, float, float, int]] = [(0, time.perf_counter(), _tree_cpu(), 0)]
 
     worker_cpu: dict[int, float] = {}  # pid -> CPU seconds last seen: does every worker work?
 
@@ -75,17 +75,19 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
         if summary.read % 500 == 0:
             worker_cpu.update(_workers_cpu())
         if summary.read % WINDOW == 0:
-            marks.append((summary.read, time.perf_counter(), _tree_cpu()))
-            (_, t0, c0), (_, t1, c1) = marks[-2:]
+            marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies))
+            (_, t0, c0, k0), (_, t1, c1, k1) = marks[-2:]
             print(f"  ... {summary.read:,} read, {WINDOW / (t1 - t0):.0f}/s and {1000 * (c1 - c0) / WINDOW:.2f} CPU ms "
-                  f"per article over the last {WINDOW:,}", file=sys.stderr, flush=True)
+                  f"per article over the last {WINDOW:,}, {100 * (k1 - k0) / WINDOW:.0f}% of them copies",
+                  file=sys.stderr, flush=True)
 
     start = time.perf_counter()
     summary = archive.ingest_paths([corpus], progress=progress, workers=workers)
     seconds = time.perf_counter() - start
-    marks.append((summary.read, time.perf_counter(), _tree_cpu()))
-    # (articles read at the window's end, articles/s, CPU ms per article of this process and its workers)
-    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1]), 1000 * (b[2] - a[2]) / (b[0] - a[0]))
+    marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies))
+    # (articles read at the window's end, articles/s, CPU ms per article of this process and its
+    # workers, share of the window's articles placed as copies: is the workload the same throughout?)
+    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1]), 1000 * (b[2] - a[2]) / (b[0] - a[0]), (b[3] - a[3]) / (b[0] - a[0]))
                for a, b in zip(marks, marks[1:]) if b[0] > a[0]]
     result = {
         "read": summary.read, "new": summary.new, "copies": summary.copies, "duplicates": summary.duplicates,
@@ -94,6 +96,8 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
         "last_window_rate": windows[-1][1] if windows else None,
         "first_window_cpu_ms": windows[0][2] if windows else None,
         "last_window_cpu_ms": windows[-1][2] if windows else None,
+        "first_window_copies": windows[0][3] if windows else None,
+        "last_window_copies": windows[-1][3] if windows else None,
         "windows": windows, "timings": summary.timings,
     }
     result["workers_cpu_seconds"] = sorted(worker_cpu.values(), reverse=True)
@@ -355,6 +359,11 @@ def _cost_ratio(r: dict) -> str:
     return f"{last / first:.2f}" if first and last else "n/a"
 
 
+def _share(r: dict, which: str) -> str:
+    share = r.get(f"{which}_window_copies")
+    return "n/a" if share is None else f"{100 * share:.0f}%"
+
+
 def report_run(label: str, r: dict) -> None:
     n = r["read"]
     stages = "  ".join(f"{k} {1000 * r['timings'].get(k, 0.0) / n:.2f}" for k in
@@ -367,7 +376,8 @@ def report_run(label: str, r: dict) -> None:
           f"new {r['new']:,}, copies {r['copies']:,}, duplicates {r['duplicates']:,}, rejected {r['rejected']:,})\n"
           f"  first {WINDOW:,}: {r['first_window_rate'] or 0:.0f}/s, {r.get('first_window_cpu_ms') or 0:.2f} CPU ms "
           f"per article; last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s, {r.get('last_window_cpu_ms') or 0:.2f} "
-          f"CPU ms per article (ratio of costs {_cost_ratio(r)})\n"
+          f"CPU ms per article (ratio of costs {_cost_ratio(r)}); copies {_share(r, 'first')} of the first, "
+          f"{_share(r, 'last')} of the last\n"
           f"  CPU ms per article and stage: {stages}\n"
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
 

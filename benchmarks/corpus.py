@@ -120,8 +120,9 @@ def _recombined(rng: random.Random, pool: list[Text]) -> Text:
             continue
         paragraphs = pool[pick].paragraphs
         budget = sum(map(len, paragraphs)) // 2
-        taken = [p for p in rng.sample(paragraphs, len(paragraphs)) if len(p) <= budget][:min(rng.randint(1, 2), max(1, want - len(chosen)))]
-        if sum(map(len, taken)) > budget:
+        fitting = [p for p in rng.sample(paragraphs, len(paragraphs)) if len(p) <= budget]
+        taken = fitting[:min(rng.randint(1, 2), max(1, want - len(chosen)))]
+        if sum(map(len, taken)) > budget:  # two paragraphs may pass half where each alone does not
             taken = taken[:1]
         if taken:
             sources.add(pick)

@@ -35,9 +35,6 @@ class Settings:
     # large archive (each index page read and written once for more articles) and holds more
     # memory in the one writer; the workers' batches, and their memory, stay `batch_size`.
     commit_size: int = 0  # 0: the batch size
-    # Workers of a bulk ingest into an SQLite file read each batch's candidates from a snapshot,
-    # so the one writer need not (`archive.pipeline.prefetch`); the placements are the same.
-    worker_reads: bool = True
     sketch: SketchConfig = SketchConfig()
     event_sketch: EventConfig = EventConfig()
     matching: MatchingConfig = MatchingConfig()
@@ -77,21 +74,6 @@ def _whole(env: dict[str, str], main: dict[str, Any], key: str, default: int, le
     return value
 
 
-def _flag(env: dict[str, str], main: dict[str, Any], key: str, default: bool) -> bool:
-    """A true/false setting of the [archive] table, which ARCHIVE_<KEY> (1/0, true/false) overrides."""
-    variable = f"ARCHIVE_{key.upper()}"
-    raw = env.get(variable)
-    if raw is None or raw == "":
-        value = main.get(key, default)
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} in [archive] must be true or false")
-        return value
-    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-    if raw.strip().lower() not in words:
-        raise ConfigError(f"{variable} must be 1 or 0 (true or false), not {raw!r}")
-    return words[raw.strip().lower()]
-
-
 def config_path(env: dict[str, str] | None = None) -> Path | None:
     env = os.environ if env is None else env
     if env.get("ARCHIVE_CONFIG"):
@@ -111,13 +93,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         url = f"sqlite:///{data_dir / 'archive.db'}"
     batch_size = _whole(env, main, "batch_size", default=200, least=1)
     commit_size = _whole(env, main, "commit_size", default=0, least=0)  # 0: the batch size
-    worker_reads = _flag(env, main, "worker_reads", default=True)
     return Settings(
         database_url=url,
         data_dir=data_dir,
         batch_size=batch_size,
         commit_size=commit_size,
-        worker_reads=worker_reads,
         sketch=_section(SketchConfig, data, "sketch"),
         event_sketch=_section(EventConfig, data, "event_sketch"),
         matching=_section(MatchingConfig, data, "matching"),
@@ -135,7 +115,6 @@ def child_environment(settings: Settings, env: dict[str, str] | None = None) -> 
     out["ARCHIVE_DATA_DIR"] = str(settings.data_dir)
     out["ARCHIVE_BATCH_SIZE"] = str(settings.batch_size)
     out["ARCHIVE_COMMIT_SIZE"] = str(settings.commit_size)
-    out["ARCHIVE_WORKER_READS"] = str(int(settings.worker_reads))
     if settings.config_path is not None:
         out["ARCHIVE_CONFIG"] = str(Path(settings.config_path).resolve())
     if settings.redis_url:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import logging
 import multiprocessing
 import os
 import threading
@@ -18,21 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from archive.config import Settings
 from archive.core import boilerplate
-from archive.db.engine import is_sqlite
-from archive.db.snapshot import SnapshotReader
 from archive.errors import RejectedInput
 from archive.pipeline import extract as extraction
 from archive.pipeline import collection, raw
 from archive.pipeline.extract import Document, Extracted
 from archive.pipeline.fingerprint import Fingerprint, fingerprint_batch
 from archive.pipeline.loaders import Rejection
-from archive.pipeline.prefetch import Prefetched, prefetch
-
-log = logging.getLogger(__name__)
 
 # Bytes of input documents one batch may hold (documents are at most 20 MB each).
 BATCH_BYTES = 64 * 1024 * 1024
@@ -61,9 +53,6 @@ Learned = Mapping[str, set[int]]  # source name -> keys of its learned boilerpla
 class PreparedBatch:
     items: list[Result]
     timings: dict[str, float]
-    # Candidates a worker read for the batch (`archive.pipeline.prefetch`): one per prepared batch
-    # joined in this one; empty when a worker could not read them; None without workers.
-    prefetched: list[Prefetched] | None = None
 
 
 def _extract_one(doc: Document) -> Extracted | Rejection:
@@ -157,29 +146,18 @@ def joined(prepared: Iterable[PreparedBatch], size: int) -> Iterator[PreparedBat
     worker prepares; a size no larger than a batch changes nothing."""
     items: list[Result] = []
     timings: dict[str, float] = {}
-    parts: list[PreparedBatch] = []
     for batch in prepared:
         if not items and len(batch.items) >= size:
             yield batch
             continue
         items.extend(batch.items)
-        parts.append(batch)
         for stage, seconds in batch.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
         if len(items) >= size:
-            yield PreparedBatch(items, timings, _joined_prefetched(parts))
-            items, timings, parts = [], {}, []
+            yield PreparedBatch(items, timings)
+            items, timings = [], {}
     if items:
-        yield PreparedBatch(items, timings, _joined_prefetched(parts))
-
-
-def _joined_prefetched(parts: list[PreparedBatch]) -> list[Prefetched] | None:
-    """All parts' prefetched reads, or none (an empty list) when one part has none."""
-    if all(p.prefetched is None for p in parts):
-        return None
-    if any(not p.prefetched for p in parts):
-        return []
-    return [f for p in parts for f in p.prefetched]
+        yield PreparedBatch(items, timings)
 
 
 def _for_chunk(learned: Learned, chunk: list[Item]) -> Learned:
@@ -196,14 +174,11 @@ def _for_chunk(learned: Learned, chunk: list[Item]) -> Learned:
 
 
 _worker_settings: Settings | None = None
-_worker_reader: SnapshotReader | None = None
 
 
 def _init_worker(settings: Settings) -> None:
-    global _worker_settings, _worker_reader
+    global _worker_settings
     _worker_settings = settings
-    if settings.worker_reads and prefetches(settings):
-        _worker_reader = SnapshotReader(settings.database_url)
     collection.for_runs()
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
@@ -216,25 +191,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def prefetches(settings: Settings) -> bool:
-    """Whether workers read candidates for the writer: on an SQLite archive file only."""
-    return is_sqlite(settings.database_url) and settings.database_url not in ("sqlite://", "sqlite:///:memory:")
-
-
 def _prepare_in_worker(items: list[Item], learned: Learned | None) -> PreparedBatch:
-    batch = prepare_batch(items, _worker_settings, learned)
-    if _worker_reader is not None:
-        t0 = time.process_time()
-        batch.prefetched = []
-        fps = [item.fp for item in batch.items if isinstance(item, Prepared)]
-        try:
-            with _worker_reader.snapshot() as session:
-                batch.prefetched.append(prefetch(session, fps, _worker_settings.event_sketch.bucket_limit,
-                                                 _worker_settings.matching.max_candidates))
-        except SQLAlchemyError as exc:  # the writer reads them itself
-            log.info("worker %d could not read candidates: %s", os.getpid(), str(exc).splitlines()[0])
-        batch.timings["candidates"] = batch.timings.get("candidates", 0.0) + time.process_time() - t0
-    return batch
+    return prepare_batch(items, _worker_settings, learned)
 
 
 class PreparePool:

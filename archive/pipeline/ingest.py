@@ -186,9 +186,6 @@ class Ingestor:
             finally:
                 if pool:
                     pool.close()
-                    recent = self.placer.recent
-                    log.info("run %s: the workers' candidate reads served %d batches, %d were read again",
-                             summary.run_id, recent.used, recent.unusable)
         return self.finish_run(summary)
 
     def add(self, item: Document | Rejection, summary: Summary) -> Outcome | None:
@@ -202,7 +199,7 @@ class Ingestor:
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
         articles = [item for item in batch.items if isinstance(item, Prepared)]
         rejections = [item for item in batch.items if isinstance(item, Rejection)]
-        placed = iter(self._commit(articles, rejections, summary, batch.prefetched))
+        placed = iter(self._commit(articles, rejections, summary))
         outcomes: list[Outcome | None] = []
         for item in batch.items:
             summary.read += 1
@@ -217,8 +214,7 @@ class Ingestor:
                 progress(summary, item.doc if isinstance(item, Prepared) else item)
         return outcomes
 
-    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary,
-                prefetched: list | None = None) -> list[Outcome]:
+    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
         """Record rejections, place articles and learn their sources' boilerplate, in one
         transaction; a deadlock or serialization failure between concurrent workers rolls it back
         and runs it again, a few times at most."""
@@ -226,7 +222,7 @@ class Ingestor:
             try:
                 with self.factory() as session, session.begin():
                     self._record_rejections(session, rejections, summary.run_id)
-                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings, prefetched)
+                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings)
                     self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"])
                     return placed
             except Exception as exc:

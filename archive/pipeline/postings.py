@@ -36,11 +36,8 @@ class EventPostings:
         self._terms: OrderedDict[int, np.ndarray] = OrderedDict()
         self._mark: tuple | None = None  # the index's mark after this writer's last batch
 
-    def read(self, session: Session, keys: Iterable[int],
-             known: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
-        """key -> ids newest first (at most `cap`; empty when none), for every key asked; a key
-        neither kept nor in `known` (postings as the database holds them now) is read."""
-        known = known or {}
+    def read(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
+        """key -> ids newest first (at most `cap`; empty when none), for every key asked."""
         if session.get_bind().dialect.name != "sqlite":
             return self._from_database(session, set(keys))
         mark = _index_mark(session)
@@ -51,12 +48,7 @@ class EventPostings:
         for key in set(keys):
             ids = self._terms.get(key)
             if ids is None:
-                ids = known.get(key)
-                if ids is None:
-                    missing.append(key)
-                else:
-                    out[key] = ids
-                    self._keep(key, ids.copy())  # not a view that would hold a whole batch's array
+                missing.append(key)
             else:
                 self._terms.move_to_end(key)
                 out[key] = ids

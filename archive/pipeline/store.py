@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import itertools
+import operator
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -33,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import Settings
-from archive.core import events, headline, matching, ranking, sketch
+from archive.core import events, headline, matching, sketch
 from archive.db import bulk, locks
 from archive.db.models import (
     COPY,
@@ -49,10 +51,8 @@ from archive.db.models import (
     RawDocument,
     utcnow,
 )
-from archive.db.snapshot import archive_mark
 from archive.pipeline.extract import Document
 from archive.pipeline.postings import EventPostings
-from archive.pipeline.prefetch import SAME_TEXT_LIMIT, Current, Indexed, Prefetched, RecentIndex
 from archive.pipeline.raw import compress
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ _SKETCH_CACHE = 16384  # 512-byte signatures of recent copy clusters' originals:
 # a term as a dict, so the cache is bounded by terms, not events: a count bound let it grow with
 # the events' sizes (88 MB for 8,192 events of 90 terms at 40,000 articles, more as events grow).
 _CENTROID_CACHE_TERMS = 400_000  # about 48 MB
+_SAME_TEXT_LIMIT = 5
 _HEADLINE_CACHE = 4096  # (title, stray body) of originals that stray-bodied articles were checked against
 
 
@@ -167,7 +168,6 @@ class Placer:
         self._headlines: OrderedDict[int, tuple[str | None, bool]] = OrderedDict()
         self._sources: dict[str, int] = {}
         self.event_postings = EventPostings(settings.event_sketch.bucket_limit)
-        self.recent = RecentIndex()
 
     def _remember_shingles(self, article_id: int, shingles: np.ndarray) -> None:
         self._shingles[article_id] = shingles
@@ -203,34 +203,22 @@ class Placer:
         return True, cached[1]
 
     def place_batch(self, session: Session, batch: Sequence["Prepared"], run_id: int | None,
-                    timings: dict[str, float] | None = None,
-                    prefetched: Sequence[Prefetched] | None = None) -> list[Outcome]:
-        """Match, cluster and write a batch in the caller's transaction; one outcome per input.
-
-        `prefetched` (from the workers of a bulk ingest into SQLite; see
-        `archive.pipeline.prefetch`) saves reading candidates when it can be brought up to date;
-        passing it, even empty, keeps the log of this writer's batches that makes that possible.
-        """
+                    timings: dict[str, float] | None = None) -> list[Outcome]:
+        """Match, cluster and write a batch in the caller's transaction; one outcome per input."""
         timings = {} if timings is None else timings
         t0 = time.process_time()
         locks.lock_for_placement(session, placement_keys(batch))
-        tracking = prefetched is not None and session.get_bind().dialect.name == "sqlite"
-        if tracking:
-            self.recent.start(archive_mark(session))
         outcomes: list[Outcome | None] = [None] * len(batch)
         fresh = self._drop_duplicates(session, batch, outcomes)
         if fresh:
             placement = _BatchPlacement(self, session, fresh)
-            current = self.recent.bring_up_to_date(prefetched, self.settings.event_sketch.bucket_limit) if tracking else None
-            placement.look_up(current)
+            placement.look_up()
             t1 = time.process_time()
             self._insert_articles(session, fresh, run_id)
             t2 = time.process_time()
             placement.decide()
             t3 = time.process_time()
             placement.write()
-            if tracking:
-                self.recent.record(placement.indexed(), archive_mark(session))
             t4 = time.process_time()
             _add(timings, "candidates", t1 - t0)
             _add(timings, "place", t3 - t2)
@@ -330,20 +318,12 @@ class _BatchPlacement:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def look_up(self, current: Current | None = None) -> None:
-        """Read candidates, their memberships, clusters and originals' texts for the whole batch;
-        the postings and memberships `current` holds (prefetched, brought up to date) are not read."""
+    def look_up(self) -> None:
+        """Read candidates, their memberships, clusters and originals' texts for the whole batch."""
         s = self.session
-        event_keys = {k for a in self.fresh for _, k in a.fp.event_keys}
-        if current is None:
-            self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
-            self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, SAME_TEXT_LIMIT)
-            self.db_event_postings = self.placer.event_postings.read(s, event_keys)
-        else:
-            self.db_copy_postings = current.copy_postings
-            self.db_same_text = current.same_text
-            self.db_event_postings = self.placer.event_postings.read(s, event_keys, current.event_postings)
-            self.member_of.update(current.memberships)
+        self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
+        self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
+        self.db_event_postings = self.placer.event_postings.read(s, {k for a in self.fresh for _, k in a.fp.event_keys})
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
@@ -458,7 +438,7 @@ class _BatchPlacement:
 
     def _same_text(self, a: _Article) -> list[int]:
         digest = a.fp.text_hash
-        return (self.batch_same_text.get(digest, []) + self.db_same_text.get(digest, []))[:SAME_TEXT_LIMIT]
+        return (self.batch_same_text.get(digest, []) + self.db_same_text.get(digest, []))[:_SAME_TEXT_LIMIT]
 
     def _band_hits(self, a: _Article) -> Counter:
         """Shared copy-LSH bands per candidate: the archive's (counted once) plus the batch's."""
@@ -487,15 +467,15 @@ class _BatchPlacement:
             if a.db_event_ids is None:
                 found = [self.db_event_postings[k] for _, k in a.fp.event_keys if k in self.db_event_postings]
                 a.db_event_ids = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
-            return ranking.most_shared(a.db_event_ids, limit)
+            return _most_shared(a.db_event_ids, limit)
         parts += [self.db_event_postings[k] for _, k in a.fp.event_keys
                   if k in self.db_event_postings and k not in self.batch_event_postings]
-        return ranking.most_shared(np.concatenate(parts), limit)
+        return _most_shared(np.concatenate(parts), limit)
 
     def _ranked(self, a: _Article) -> tuple[list[int], list[int]]:
         """(most shared copy bands, most shared event terms): the `max_candidates` best of each."""
         limit = self.config.max_candidates
-        return ranking.top(self._band_hits(a), limit), self._event_ranked(a, limit)
+        return _top(self._band_hits(a), limit), self._event_ranked(a, limit)
 
     def _copy_candidates(self, a: _Article, ranked: tuple[list[int], list[int]]) -> list[int]:
         # A padded reprint (a short text inside a long page) has a low Jaccard that the LSH bands
@@ -694,11 +674,6 @@ class _BatchPlacement:
             a.outcome.copy_cluster = a.copy_cluster.id
             a.outcome.event_cluster = a.event_cluster.id
 
-    def indexed(self) -> Indexed:
-        """What this batch added to what placement reads (once written)."""
-        return Indexed(self.batch_copy_postings, self.batch_event_postings, self.batch_same_text,
-                       {a.id: {COPY: a.copy_cluster.id, EVENT: a.event_cluster.id} for a in self.fresh})
-
     @staticmethod
     def _cluster_row(c: _Cluster) -> dict[str, Any]:
         row = {
@@ -714,6 +689,26 @@ class _BatchPlacement:
 def _version(cluster: _Cluster) -> tuple:
     """What shows that a stored cluster changed: every writer sets updated_at, placement the size too."""
     return (cluster.updated_at, cluster.size)
+
+
+def _top(hits: Counter, limit: int) -> list[int]:
+    """The `limit` ids with the most hits, ties to the newest (the highest id), whatever the order counted."""
+    return [i for i, n in heapq.nlargest(limit, hits.items(), key=_HITS_THEN_ID) if n > 0]
+
+
+_HITS_THEN_ID = operator.itemgetter(1, 0)
+
+
+def _most_shared(ids: np.ndarray, limit: int) -> list[int]:
+    """`_top` for ids listed once per shared key: the `limit` most frequent, ties to the highest."""
+    if ids.size == 0:
+        return []
+    unique, counts = np.unique(ids, return_counts=True)
+    ranked = (counts.astype(np.int64) << 32) | unique  # count first, then id (ids stay below 2**32)
+    if ranked.size > limit:
+        ranked = ranked[np.argpartition(ranked, -limit)[-limit:]]
+    ranked.sort()
+    return (ranked[::-1] & 0xFFFFFFFF).tolist()
 
 
 def _add(timings: dict[str, float], stage: str, seconds: float) -> None:

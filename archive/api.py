@@ -32,7 +32,7 @@ class Archive:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url, sqlite_cache_mb=self.settings.sqlite_cache_mb)
         self.factory = session_factory(self.engine)
 
     @property

@@ -57,14 +57,15 @@ QUERIES = 200
 
 # -- the child: one ingest run, measured from inside ---------------------------------------------
 
-def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_size: int) -> dict:
+def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_size: int,
+                 sqlite_cache_mb: int) -> dict:
     import dataclasses
 
     from archive.api import Archive
     from archive.config import load_settings
 
     settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size,
-                                   commit_size=commit_size)
+                                   commit_size=commit_size, sqlite_cache_mb=sqlite_cache_mb)
     archive = Archive(settings)
     archive.upgrade()
     marks: list[tuple[int, float, float, int]] = [(0, time.perf_counter(), _tree_cpu(), 0)]
@@ -297,6 +298,11 @@ def sqlite_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
+def child_args(url: str, path: Path, opts) -> list[str]:
+    return ["--child", url, str(path), str(opts.workers), str(opts.batch_size), str(opts.commit_size),
+            str(opts.sqlite_cache_mb)]
+
+
 def bench_warc(workdir: Path, size: int, opts) -> dict:
     """The HTML path: `size` corpus records as pages in a WARC.gz, ingested with the workers."""
     warc = workdir / f"corpus-{size}.warc.gz"
@@ -305,8 +311,7 @@ def bench_warc(workdir: Path, size: int, opts) -> dict:
         corpus_mod.write_warc(tmp, corpus_mod.generate(size))
         tmp.rename(warc)
     db = workdir / f"warc-{size}-{uuid.uuid4().hex[:6]}.db"
-    result, peak = run_child(["--child", f"sqlite:///{db}", str(warc), str(opts.workers), str(opts.batch_size),
-                                   str(opts.commit_size)])
+    result, peak = run_child(child_args(f"sqlite:///{db}", warc, opts))
     for p in db.parent.glob(db.name + "*"):
         p.unlink()
     n = result["read"]
@@ -323,8 +328,7 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     corpus = make_corpus(workdir, size)
     out: dict = {"size": size, "corpus": str(corpus)}
     db = workdir / f"archive-{size}-{uuid.uuid4().hex[:6]}.db"
-    result, peak = run_child(["--child", f"sqlite:///{db}", str(corpus), str(opts.workers), str(opts.batch_size),
-                                   str(opts.commit_size)])
+    result, peak = run_child(child_args(f"sqlite:///{db}", corpus, opts))
     out["sqlite"] = {**result, "peak_rss": peak, "disk": sqlite_size(db)}
     if not opts.keep:
         for p in db.parent.glob(db.name + "*"):
@@ -333,8 +337,7 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     if opts.postgres and size <= opts.postgres_max:
         url = pg_database()
         if url:
-            result, peak = run_child(["--child", url, str(corpus), str(opts.workers), str(opts.batch_size),
-                                   str(opts.commit_size)])
+            result, peak = run_child(child_args(url, corpus, opts))
             out["postgresql"] = {**result, "peak_rss": peak, "disk": pg_size_and_drop(url)}
             report_run(f"{size:,} PostgreSQL", out["postgresql"])
     if opts.plain and size <= opts.plain_max:
@@ -444,8 +447,8 @@ def print_targets(results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        url, corpus, workers, batch_size, commit_size = argv[1], Path(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
-        print(json.dumps(child_ingest(url, corpus, workers, batch_size, commit_size)))
+        url, corpus = argv[1], Path(argv[2])
+        print(json.dumps(child_ingest(url, corpus, *(int(v) for v in argv[3:7]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000],
@@ -455,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--commit-size", type=int, default=0,
                         help="articles the writer places and commits at once (ARCHIVE_COMMIT_SIZE; 0: a batch)")
+    parser.add_argument("--sqlite-cache-mb", type=int, default=64,
+                        help="SQLite's page cache per connection (ARCHIVE_SQLITE_CACHE_MB; default 64)")
     parser.add_argument("--workdir", type=Path, default=Path("bench-work"))
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--postgres-max", type=int, default=100_000, help="largest size run on PostgreSQL")
@@ -484,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted(size for size in set(opts.sizes + ([1_000_000] if opts.large else [])) if size > 0)
     commits = f" (committed {opts.commit_size} at a time)" if opts.commit_size > opts.batch_size else ""
+    commits += f", SQLite cache {opts.sqlite_cache_mb} MB" if opts.sqlite_cache_mb != 64 else ""
     print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}{commits}, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), workdir {opts.workdir}", flush=True)
     results = [bench_size(opts.workdir, size, opts) for size in sizes]

@@ -14,6 +14,7 @@ same input.
 
     python benchmarks/writer.py --archive bench-work/archive-100000.db --input extra-10k.jsonl.zst
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
+    python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --sqlite-cache-mb 64 256
 
 Only SQLite archives: the copy is a file copy.
 """
@@ -60,7 +61,7 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
     return out
 
 
-def place(archive_path: Path, prepared: list, batch_size: int) -> dict:
+def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = 64) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -72,7 +73,7 @@ def place(archive_path: Path, prepared: list, batch_size: int) -> dict:
         with sqlite3.connect(archive_path) as source, sqlite3.connect(db) as copy:
             source.backup(copy)  # a consistent copy, whatever the source's write-ahead log holds
         settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{db}"}),
-                                       batch_size=batch_size)
+                                       batch_size=batch_size, sqlite_cache_mb=sqlite_cache_mb)
         with Archive(settings) as archive:
             archive.upgrade()
             first_new = _max_article_id(db) + 1
@@ -116,23 +117,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing the input, the first time")
     parser.add_argument("--repeat", type=int, default=1, help="runs, each into a fresh copy (medians printed)")
+    parser.add_argument("--sqlite-cache-mb", type=int, nargs="+", default=[64],
+                        help="SQLite's page cache in MB; several values alternate run by run (an A/B)")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)
     for path in (opts.archive, opts.input):
         if not path.is_file():
             parser.error(f"{path}: no such file")
     prepared = prepared_batches(opts.input, opts.batch_size, opts.workers)
-    runs = [place(opts.archive, prepared, opts.batch_size) for _ in range(max(1, opts.repeat))]
+    runs = []
+    for _ in range(max(1, opts.repeat)):
+        for cache_mb in opts.sqlite_cache_mb:
+            runs.append({**place(opts.archive, prepared, opts.batch_size, cache_mb), "sqlite_cache_mb": cache_mb})
     if opts.json:
         print(json.dumps(runs, indent=2))
         return 0
     for r in runs:
         stages = "  ".join(f"{k} {v:.2f}" for k, v in r["stages_ms"].items())
-        print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies): {r['rate']:.0f}/s, "
-              f"writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); placements {r['placements']}")
-    if len(runs) > 1:
-        print(f"median: {statistics.median(r['rate'] for r in runs):.0f}/s, writer CPU "
-              f"{statistics.median(r['writer_cpu_ms'] for r in runs):.2f} ms per article")
+        print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies), cache {r['sqlite_cache_mb']} MB: "
+              f"{r['rate']:.0f}/s, writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); "
+              f"placements {r['placements']}")
+    for cache_mb in opts.sqlite_cache_mb:
+        mine = [r for r in runs if r["sqlite_cache_mb"] == cache_mb]
+        if len(mine) > 1:
+            print(f"median, cache {cache_mb} MB: {statistics.median(r['rate'] for r in mine):.0f}/s, writer CPU "
+                  f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article")
     return 0
 
 

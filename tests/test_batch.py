@@ -439,3 +439,25 @@ def test_commit_size_is_read_checked_and_passed_to_children(tmp_path):
             assert reason in str(exc)
         else:
             raise AssertionError(f"ARCHIVE_COMMIT_SIZE={bad} was accepted")
+
+
+def test_sqlite_cache_size_is_read_passed_to_children_and_set_on_connections(tmp_path):
+    from sqlalchemy import text
+
+    from archive.config import child_environment
+    from archive.errors import ConfigError
+
+    config = tmp_path / "archive.toml"
+    config.write_text(f"[archive]\nsqlite_cache_mb = 256\ndatabase_url = 'sqlite:///{tmp_path / 'a.db'}'\n")
+    settings = load_settings({"ARCHIVE_CONFIG": str(config)})
+    assert settings.sqlite_cache_mb == 256 and load_settings({}).sqlite_cache_mb == 64
+    assert load_settings({"ARCHIVE_CONFIG": str(config), "ARCHIVE_SQLITE_CACHE_MB": "32"}).sqlite_cache_mb == 32
+    assert load_settings(child_environment(settings, {})).sqlite_cache_mb == 256
+    with Archive(settings) as archive, archive.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -256 * 1024
+    try:
+        load_settings({"ARCHIVE_SQLITE_CACHE_MB": "0"})
+    except ConfigError as exc:
+        assert "at least 1" in str(exc)
+    else:
+        raise AssertionError("a cache of 0 MB was accepted")

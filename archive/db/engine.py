@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def describe_database_error(exc: BaseException, url: str) -> str:
     return f"database {where} failed: {first}"
 
 
-SQLITE_CACHE_KIB = 64 * 1024  # per connection, filled only as pages are read
+SQLITE_CACHE_MB = 64  # per connection, filled only as pages are read (`sqlite_cache_mb` in settings)
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 100_000
 
 
@@ -46,7 +47,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, cache_mb: int = SQLITE_CACHE_MB) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -54,7 +55,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     # A larger page cache than the 2 MB default: the index pages a batch touches (LSH buckets,
     # term postings, memberships) stay in memory instead of being read again from the OS.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
     # A connection checkpoints the write-ahead log itself only past ~400 MB of it. A long run's
     # background thread (archive.db.checkpoint) does the copying beside the writer; at 40 MB
     # (10,000 pages) a batch on a 144,000-article archive (about 60 MB of log) pushed the log
@@ -69,7 +70,7 @@ def _json_dumps(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
     # JSON columns (event centroids, term vectors, evidence) are read and written batch after
     # batch by the writer: orjson parses and writes the same values several times as fast.
     kwargs.setdefault("json_deserializer", orjson.loads)
@@ -79,7 +80,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, cache_mb=sqlite_cache_mb))
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]

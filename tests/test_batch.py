@@ -461,3 +461,50 @@ def test_sqlite_cache_size_is_read_passed_to_children_and_set_on_connections(tmp
         assert "at least 1" in str(exc)
     else:
         raise AssertionError("a cache of 0 MB was accepted")
+
+
+def test_event_centroids_are_read_for_events_an_article_may_join_only(db_url, monkeypatch):
+    """A candidate event first published outside the article's window cannot take it on its terms,
+    so its centroid is not read (on a large archive most candidates' events are such); one inside
+    the window is read, and a reprint months later still joins the old event as a copy, its
+    centroid read then and summed."""
+    from archive.db import bulk
+    from archive.db.engine import transaction
+    from archive.db.models import Cluster
+
+    rng = random.Random(29)
+    text = synthetic_text(rng, 240)
+    paragraphs = text.split("\n\n")
+    half = paragraphs[: len(paragraphs) // 2]
+    related, other = ("\n\n".join(half + synthetic_text(rng, 120).split("\n\n")) for _ in range(2))
+    record = {"title": "Storm", "source": "news"}
+    read: list[int] = []
+    real = bulk.centroids
+    monkeypatch.setattr(bulk, "centroids", lambda session, ids: read.extend(ids) or real(session, ids))
+    with open_archive(db_url, 1) as archive:
+        archive.upgrade()
+        archive.ingest_documents(documents([{**record, "id": "o", "url": "https://o.example/1", "text": text,
+                                             "published": "2025-01-01T08:00:00"}]))
+        [event] = archive.clusters(kind="event")
+        placer = archive.ingestor.placer
+
+        def place(record_id: str, body: str, published: str) -> None:
+            placer._centroids.clear()  # nothing kept: what is needed is read
+            read.clear()
+            archive.ingest_documents(documents([{**record, "id": record_id, "url": f"https://{record_id}.example/1",
+                                                 "text": body, "published": published}]))
+
+        place("late", related, "2025-03-01T08:00:00")
+        assert event["id"] not in read
+        place("near", other, "2025-01-02T08:00:00")
+        assert read == [event["id"]]
+        with transaction(archive.factory) as session:
+            before = dict(session.get(Cluster, event["id"]).centroid)
+        place("reprint", text + "\n\nVia o.example", "2025-06-01T08:00:00")
+        assert read == [event["id"]]
+        with transaction(archive.factory) as session:
+            stored = session.get(Cluster, event["id"])
+            urls = {a["url"] for c in archive.clusters(kind="event") if c["id"] == event["id"] for a in c["articles"]}
+            assert "https://reprint.example/1" in urls and stored.size == len(urls)
+            shared = set(before) & set(stored.centroid)
+            assert shared and sum(stored.centroid[t] for t in shared) > sum(before[t] for t in shared) + 0.5

@@ -113,6 +113,7 @@ class _Cluster:
     last_published: dt.datetime | None = None
     original_reason: str | None = None
     centroid: dict[str, float] | None = None
+    centroid_read: bool = True  # False: an archived event whose centroid is not read yet (`_centroid_of`)
     updated_at: dt.datetime | None = None
     is_new: bool = False
     dirty: bool = False
@@ -328,16 +329,25 @@ class _BatchPlacement:
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
                                with_clusters=False)
-        clusters = set()
+        clusters, first_events = set(), []
         for a, copy_ids, event_ids in wanted:  # the clusters decide() will look at, read at once
             clusters.update(self.member_of[i].get(COPY) for i in copy_ids)
             events_seen = dict.fromkeys(self.member_of[i].get(EVENT) for i in event_ids if i != a.id)
             events_seen.pop(None, None)
-            clusters.update(itertools.islice(events_seen, self.config.max_event_candidates))
+            first = list(itertools.islice(events_seen, self.config.max_event_candidates))
+            first_events.append((a, first))
+            clusters.update(first)
         clusters.discard(None)
         self._load_clusters(clusters)
         copies = [c for c in self.clusters.values() if c.kind == COPY]
         self._load_clusters({c.event_id for c in copies if c.event_id})
+        # Centroids only of the events an article of the batch may join on its terms: on a large
+        # archive most candidates' events lie outside the publication window (a rare term's
+        # postings reach far back), and a copy's event is read only when a copy joins it.
+        window = self.config.event_window_days
+        self._read_centroids(event for a, first in first_events for event in map(self.clusters.get, first)
+                             if event is not None and matching.within_window(a.published_at, event.first_published,
+                                                                             window))
         self._load_sketches({c.representative_id for c in copies})
         # The shingle sets of the originals the batch's copy checks will need, read in one query.
         needed = set()
@@ -358,12 +368,12 @@ class _BatchPlacement:
             self._load_clusters({cid for m in found.values() for cid in m.values()})
 
     def _load_clusters(self, cluster_ids) -> None:
-        """Read clusters' rows; event centroids come from the placer's cache while the row's
-        (updated_at, size) shows nobody changed it since, else from the database."""
+        """Read clusters' rows; an event's centroid comes from the placer's cache while the row's
+        (updated_at, size) shows nobody changed it since, else from the database when first
+        needed (`_centroid_of`)."""
         missing = [i for i in cluster_ids if i not in self.clusters]
         if not missing:
             return
-        unknown = []
         for cid, row in bulk.clusters(self.session, missing).items():
             cluster = _Cluster(
                 kind=row["kind"], representative_id=row["representative_id"], id=cid, event_id=row["event_id"],
@@ -373,14 +383,21 @@ class _BatchPlacement:
             )
             self.clusters[cid] = cluster
             if cluster.kind == EVENT:
-                found, cluster.centroid = self.placer._cached_centroid(cid, _version(cluster))
-                if not found:
-                    unknown.append(cluster)
-        if unknown:
-            stored = bulk.centroids(self.session, [c.id for c in unknown])
-            for cluster in unknown:
-                cluster.centroid = stored.get(cluster.id)
-                self.placer._remember_centroid(cluster.id, _version(cluster), cluster.centroid)
+                cluster.centroid_read, cluster.centroid = self.placer._cached_centroid(cid, _version(cluster))
+
+    def _read_centroids(self, clusters) -> None:
+        """Read the centroids of these events that are not read yet, in one query."""
+        unread = list({c.id: c for c in clusters if not c.centroid_read}.values())
+        if not unread:
+            return
+        stored = bulk.centroids(self.session, [c.id for c in unread])
+        for cluster in unread:
+            cluster.centroid, cluster.centroid_read = stored.get(cluster.id), True
+            self.placer._remember_centroid(cluster.id, _version(cluster), cluster.centroid)
+
+    def _centroid_of(self, cluster: _Cluster) -> dict[str, float] | None:
+        self._read_centroids([cluster])
+        return cluster.centroid
 
     def _load_shingles(self, article_ids) -> None:
         cache = self.placer._shingles
@@ -563,9 +580,10 @@ class _BatchPlacement:
             return None
         best = None
         window = self.config.event_window_days
-        for cluster in self._first_events(a, ids):
-            if not matching.within_window(a.published_at, cluster.first_published, window):
-                continue
+        events_in_window = [c for c in self._first_events(a, ids)
+                            if matching.within_window(a.published_at, c.first_published, window)]
+        self._read_centroids(events_in_window)
+        for cluster in events_in_window:
             score = matching.event_match(a.fp.event_terms, cluster.centroid or {}, cluster.size, self.config,
                                          language=a.fp.language)
             if score is not None and (best is None or score > best[1]):
@@ -621,7 +639,7 @@ class _BatchPlacement:
 
     def _join_event(self, cluster: _Cluster, a: _Article, score: float, evidence: dict) -> None:
         self._touch(cluster, a)
-        cluster.centroid = events.add_to_sum(cluster.centroid or {}, a.fp.event_terms or {},
+        cluster.centroid = events.add_to_sum(self._centroid_of(cluster) or {}, a.fp.event_terms or {},
                                              self.placer.settings.event_sketch.centroid_terms)
         self._member(cluster, a, MEMBER, round(score, 4), None, evidence)
         self.history_rows.append({"action": "join", "cluster": cluster, "article_id": a.id,
@@ -676,6 +694,8 @@ class _BatchPlacement:
 
     @staticmethod
     def _cluster_row(c: _Cluster) -> dict[str, Any]:
+        if not c.centroid_read:  # a changed event always had its centroid read to join it
+            raise AssertionError(f"event {c.id} would be written without its centroid")
         row = {
             "kind": c.kind, "representative_id": c.representative_id, "size": c.size,
             "first_seen": c.first_seen, "last_seen": c.last_seen, "first_published": c.first_published,

@@ -638,8 +638,9 @@ class _BatchPlacement:
         cluster.representative_id, cluster.original_reason = matching.choose_original(cluster.members)
 
     def _join_event(self, cluster: _Cluster, a: _Article, score: float, evidence: dict) -> None:
+        centroid = self._centroid_of(cluster)  # read (and kept) under the row's version before this join
         self._touch(cluster, a)
-        cluster.centroid = events.add_to_sum(self._centroid_of(cluster) or {}, a.fp.event_terms or {},
+        cluster.centroid = events.add_to_sum(centroid or {}, a.fp.event_terms or {},
                                              self.placer.settings.event_sketch.centroid_terms)
         self._member(cluster, a, MEMBER, round(score, 4), None, evidence)
         self.history_rows.append({"action": "join", "cluster": cluster, "article_id": a.id,

@@ -48,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from archive.db.engine import SQLITE_CACHE_MB  # noqa: E402
 from benchmarks import corpus as corpus_mod  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ARCHIVE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -458,8 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--commit-size", type=int, default=0,
                         help="articles the writer places and commits at once (ARCHIVE_COMMIT_SIZE; 0: a batch)")
-    parser.add_argument("--sqlite-cache-mb", type=int, default=64,
-                        help="SQLite's page cache per connection (ARCHIVE_SQLITE_CACHE_MB; default 64)")
+    parser.add_argument("--sqlite-cache-mb", type=int, default=SQLITE_CACHE_MB,
+                        help=f"SQLite's page cache per connection (ARCHIVE_SQLITE_CACHE_MB; default {SQLITE_CACHE_MB})")
     parser.add_argument("--workdir", type=Path, default=Path("bench-work"))
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--postgres-max", type=int, default=100_000, help="largest size run on PostgreSQL")
@@ -489,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted(size for size in set(opts.sizes + ([1_000_000] if opts.large else [])) if size > 0)
     commits = f" (committed {opts.commit_size} at a time)" if opts.commit_size > opts.batch_size else ""
-    commits += f", SQLite cache {opts.sqlite_cache_mb} MB" if opts.sqlite_cache_mb != 64 else ""
+    commits += f", SQLite cache {opts.sqlite_cache_mb} MB" if opts.sqlite_cache_mb != SQLITE_CACHE_MB else ""
     print(f"ingest benchmark: sizes {sizes}, {opts.workers} workers, batches of {opts.batch_size}{commits}, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), workdir {opts.workdir}", flush=True)
     results = [bench_size(opts.workdir, size, opts) for size in sizes]

@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from archive.db.engine import SQLITE_CACHE_MB  # noqa: E402
+
 
 def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
     """The input's prepared batches, from the pickle beside it when it is newer than the input."""
@@ -61,7 +63,7 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
     return out
 
 
-def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = 64) -> dict:
+def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing the input, the first time")
     parser.add_argument("--repeat", type=int, default=1, help="runs, each into a fresh copy (medians printed)")
-    parser.add_argument("--sqlite-cache-mb", type=int, nargs="+", default=[64],
+    parser.add_argument("--sqlite-cache-mb", type=int, nargs="+", default=[SQLITE_CACHE_MB],
                         help="SQLite's page cache in MB; several values alternate run by run (an A/B)")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)

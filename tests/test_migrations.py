@@ -59,3 +59,30 @@ def test_band_keys_lose_their_rowid_on_sqlite_and_keep_their_rows(sqlite_url):
         assert archive.check().ok
         seed = sorted(SEEDS.iterdir())[0]
         assert archive.similar(path=str(seed))["results"], "the rebuilt index finds the stored seed"
+
+
+def test_memberships_are_read_from_the_covering_index(db_url):
+    """0006: memberships by article come from one index (no table lookups), lookups by cluster
+    from the primary key; down and up again the indexes follow."""
+    from sqlalchemy import text
+
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in inspect(engine).get_indexes("cluster_members")}
+
+    try:
+        assert "ix_cluster_members_membership" in indexes() and "ix_cluster_members_cluster_id" not in indexes()
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                plan = " ".join(str(r[-1]) for r in conn.execute(text(
+                    "EXPLAIN QUERY PLAN SELECT article_id, kind, cluster_id FROM cluster_members "
+                    "WHERE article_id IN (1, 2, 3)")))
+            assert "COVERING INDEX ix_cluster_members_membership" in plan
+        command.downgrade(migrate.alembic_config(db_url), "0005")
+        assert "ix_cluster_members_cluster_id" in indexes() and "ix_cluster_members_membership" not in indexes()
+        migrate.upgrade(db_url)
+        assert "ix_cluster_members_membership" in indexes() and "ix_cluster_members_cluster_id" not in indexes()
+    finally:
+        engine.dispose()
+    command.check(migrate.alembic_config(db_url))

@@ -177,7 +177,9 @@ class ClusterMember(Base):
     added_at: Mapped[timestamp] = mapped_column(default=utcnow)
     __table_args__ = (
         UniqueConstraint("article_id", "kind", name="uq_cluster_members_article_kind"),
-        Index("ix_cluster_members_cluster_id", "cluster_id"),
+        # Memberships are read by article from this index alone (migration 0006); lookups by
+        # cluster use the primary key (cluster_id, article_id).
+        Index("ix_cluster_members_membership", "article_id", "kind", "cluster_id"),
     )
 
 

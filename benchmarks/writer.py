@@ -6,7 +6,9 @@ once beforehand and only the writer runs, in one process. This script prepares a
 input once (kept beside it as a pickle, reused while the input and the code's `Prepared` stay
 the same), copies the archive, places the batches as an ingest run does (background
 checkpoints, the run's collector thresholds, one transaction per batch), and prints the wall
-rate, the writer's CPU per article and per stage, and a digest of every placement (the same
+rate, the writer's CPU per article and per stage, the bytes it read and wrote per article (on
+Linux: pages missing from SQLite's cache, the log and its checkpoints; steadier than the rate on a
+shared machine), and a digest of every placement (the same
 digest from two versions of the code means they clustered the new articles identically).
 The batches are prepared without the source boilerplate a run learns as it goes (the writer
 still counts and learns it), so the counts can differ a little from an `archive ingest` of the
@@ -80,20 +82,36 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
             archive.upgrade()
             first_new = _max_article_id(db) + 1
             ingestor = archive.ingestor
-            wall, cpu = time.perf_counter(), time.process_time()
+            io, wall, cpu = _io_bytes(), time.perf_counter(), time.process_time()
             with background_checkpoints(archive.factory.kw.get("bind")), collection.fewer_collections():
                 summary = ingestor.start_run("ingest", {"benchmark": "writer"})
                 for batch in prepared:
                     ingestor.store(batch, summary)
                 ingestor.finish_run(summary)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            io = {k: v - io[k] for k, v in _io_bytes().items()} if io else {}
         n = max(summary.read, 1)
         return {
             "articles": summary.read, "new": summary.new, "copies": summary.copies,
             "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n,
             "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n for k in ("candidates", "place", "write")},
             "placements": placement_digest(db, first_new),
+            "read_kb": io["rchar"] / 1024 / n if io else None, "written_kb": io["wchar"] / 1024 / n if io else None,
         }
+
+
+def _io_bytes() -> dict[str, int]:
+    """Bytes this process has read and written through system calls (Linux; {} elsewhere).
+
+    SQLite reads every page missing from its cache and writes every page it logs or checkpoints
+    through such calls, so these figures follow the pages a change saves, whatever else the
+    machine runs (the rate and CPU time do not).
+    """
+    try:
+        fields = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    except OSError:
+        return {}
+    return {k: int(fields[k]) for k in ("rchar", "wchar")}
 
 
 def _max_article_id(db: Path) -> int:
@@ -138,12 +156,17 @@ def main(argv: list[str] | None = None) -> int:
         stages = "  ".join(f"{k} {v:.2f}" for k, v in r["stages_ms"].items())
         print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies), cache {r['sqlite_cache_mb']} MB: "
               f"{r['rate']:.0f}/s, writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); "
-              f"placements {r['placements']}")
+              + (f"read {r['read_kb']:.0f} KB, written {r['written_kb']:.0f} KB per article; "
+                 if r["read_kb"] is not None else "")
+              + f"placements {r['placements']}")
     for cache_mb in opts.sqlite_cache_mb:
         mine = [r for r in runs if r["sqlite_cache_mb"] == cache_mb]
         if len(mine) > 1:
             print(f"median, cache {cache_mb} MB: {statistics.median(r['rate'] for r in mine):.0f}/s, writer CPU "
-                  f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article")
+                  f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article"
+                  + (f", read {statistics.median(r['read_kb'] for r in mine):.0f} KB, written "
+                     f"{statistics.median(r['written_kb'] for r in mine):.0f} KB per article"
+                     if mine[0]["read_kb"] is not None else ""))
     return 0
 
 

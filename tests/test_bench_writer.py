@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 from benchmarks import writer
 from tests.test_batch import corpus, documents, open_archive, synthetic_text
@@ -33,6 +34,8 @@ def test_places_into_a_copy_and_gives_the_same_digest_each_time(sqlite_url, tmp_
     assert [r["articles"] for r in runs] == [len(extra)] * 2
     assert runs[0]["copies"] == len(originals) and runs[0]["new"] == 1
     assert runs[0]["placements"] == runs[1]["placements"]
+    if Path("/proc/self/io").exists():  # the copy's pages were read and the batches logged
+        assert all(r["read_kb"] > 0 and r["written_kb"] > 0 for r in runs)
     assert (tmp_path / "extra.jsonl.prepared-500.pickle").exists()
     with open_archive(sqlite_url, 50) as archive:  # the archive itself is untouched
         assert archive.counts()["articles"] == stored

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from archive.config import Settings
 from archive.core import events, matching, sketch
-from archive.db import queries
+from archive.db import bandindex, queries
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -96,7 +96,7 @@ def _has_member(kind: str):
 
 def _copy_band_count():
     return (select(func.count()).select_from(BandKey)
-            .where(BandKey.article_id == Article.id, BandKey.level == 0).scalar_subquery())
+            .where(BandKey.article_id == Article.id, BandKey.level.in_(bandindex.tiers(0))).scalar_subquery())
 
 
 def _active(kind: str | None = None):
@@ -166,7 +166,7 @@ def _event_index_mismatches(session: Session, settings: Settings) -> Iterator[in
         last = rows[-1][0]
         stored: dict[int, set[int]] = {}
         for article_id, key in session.execute(select(BandKey.article_id, BandKey.key).where(
-                BandKey.level == 1, BandKey.article_id.between(rows[0][0], last))):
+                BandKey.level.in_(bandindex.tiers(1)), BandKey.article_id.between(rows[0][0], last))):
             stored.setdefault(article_id, set()).add(key)
         for article_id, terms in rows:
             wanted = {k for _, k in events.index_keys(terms or {}, settings.event_sketch)}
@@ -223,9 +223,12 @@ def _ids(session: Session, code: str, settings: Settings) -> list[int]:
 
 
 def _rebuild_band_keys(session: Session, settings: Settings, article_ids: list[int], level: int) -> None:
+    """The articles' keys of `level` written again from their stored signatures or event terms,
+    into the main tier (whichever tier held them before; see `archive.db.bandindex`)."""
     for start in range(0, len(article_ids), _CHUNK):
         chunk = article_ids[start:start + _CHUNK]
-        session.execute(delete(BandKey).where(BandKey.level == level, BandKey.article_id.in_(chunk)))
+        session.execute(delete(BandKey).where(BandKey.level.in_(bandindex.tiers(level)),
+                                              BandKey.article_id.in_(chunk)))
         rows = []
         for article_id, signature, terms in session.execute(
                 select(Article.id, Article.signature, Article.event_terms).where(Article.id.in_(chunk))):

@@ -4,7 +4,8 @@ This is the only module that reads the environment. Precedence: ARCHIVE_* variab
 configuration file, then the defaults below.
 
 Configuration file: the path in ARCHIVE_CONFIG, else ``archive.toml`` in the current directory
-when it exists. Its tables: ``[archive]`` (database_url, data_dir, batch_size),
+when it exists. Its tables: ``[archive]`` (database_url, data_dir, batch_size, commit_size, sqlite_cache_mb,
+index_recent_articles),
 ``[matching]`` (thresholds), ``[sketch]`` and ``[event_sketch]`` (fingerprint parameters) and
 ``[[sources]]`` (crawl sources).
 
@@ -40,6 +41,9 @@ class Settings:
     # costs that much more memory in the writer; 256 against 64 MB was within the noise at
     # 300,000 and 700,000 articles (README, Performance).
     sqlite_cache_mb: int = 64
+    # Articles whose band keys an SQLite archive holds in the index's recent tier before moving
+    # them to the main one in key order (archive.db.bandindex).
+    index_recent_articles: int = 50_000
     sketch: SketchConfig = SketchConfig()
     event_sketch: EventConfig = EventConfig()
     matching: MatchingConfig = MatchingConfig()
@@ -99,12 +103,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     batch_size = _whole(env, main, "batch_size", default=200, least=1)
     commit_size = _whole(env, main, "commit_size", default=0, least=0)  # 0: the batch size
     sqlite_cache_mb = _whole(env, main, "sqlite_cache_mb", default=64, least=1)
+    index_recent_articles = _whole(env, main, "index_recent_articles", default=50_000, least=1)
     return Settings(
         database_url=url,
         data_dir=data_dir,
         batch_size=batch_size,
         commit_size=commit_size,
         sqlite_cache_mb=sqlite_cache_mb,
+        index_recent_articles=index_recent_articles,
         sketch=_section(SketchConfig, data, "sketch"),
         event_sketch=_section(EventConfig, data, "event_sketch"),
         matching=_section(MatchingConfig, data, "matching"),
@@ -123,6 +129,7 @@ def child_environment(settings: Settings, env: dict[str, str] | None = None) -> 
     out["ARCHIVE_BATCH_SIZE"] = str(settings.batch_size)
     out["ARCHIVE_COMMIT_SIZE"] = str(settings.commit_size)
     out["ARCHIVE_SQLITE_CACHE_MB"] = str(settings.sqlite_cache_mb)
+    out["ARCHIVE_INDEX_RECENT_ARTICLES"] = str(settings.index_recent_articles)
     if settings.config_path is not None:
         out["ARCHIVE_CONFIG"] = str(Path(settings.config_path).resolve())
     if settings.redis_url:

@@ -65,7 +65,8 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
     return out
 
 
-def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB) -> dict:
+def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB,
+          index_recent_articles: int | None = None) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -76,8 +77,9 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
         db = Path(tmp) / "archive.db"
         with sqlite3.connect(archive_path) as source, sqlite3.connect(db) as copy:
             source.backup(copy)  # a consistent copy, whatever the source's write-ahead log holds
-        settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{db}"}),
-                                       batch_size=batch_size, sqlite_cache_mb=sqlite_cache_mb)
+        settings = load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{db}"})
+        settings = dataclasses.replace(settings, batch_size=batch_size, sqlite_cache_mb=sqlite_cache_mb,
+                                       index_recent_articles=index_recent_articles or settings.index_recent_articles)
         with Archive(settings) as archive:
             archive.upgrade()
             first_new = _max_article_id(db) + 1
@@ -94,7 +96,7 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
         return {
             "articles": summary.read, "new": summary.new, "copies": summary.copies,
             "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n,
-            "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n for k in ("candidates", "place", "write")},
+            "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n for k in ("candidates", "place", "write", "index move")},
             "placements": placement_digest(db, first_new),
             "read_kb": io["rchar"] / 1024 / n if io else None, "written_kb": io["wchar"] / 1024 / n if io else None,
         }
@@ -139,35 +141,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs, each into a fresh copy (medians printed)")
     parser.add_argument("--sqlite-cache-mb", type=int, nargs="+", default=[SQLITE_CACHE_MB],
                         help="SQLite's page cache in MB; several values alternate run by run (an A/B)")
+    parser.add_argument("--index-recent-articles", type=int, nargs="+", default=[None],
+                        help="articles the band index's recent tier holds before a move (default: the "
+                             "setting's); several values alternate run by run")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)
     for path in (opts.archive, opts.input):
         if not path.is_file():
             parser.error(f"{path}: no such file")
     prepared = prepared_batches(opts.input, opts.batch_size, opts.workers)
+    variants = [{"sqlite_cache_mb": cache_mb, "index_recent_articles": recent}
+                for cache_mb in opts.sqlite_cache_mb for recent in opts.index_recent_articles]
     runs = []
     for _ in range(max(1, opts.repeat)):
-        for cache_mb in opts.sqlite_cache_mb:
-            runs.append({**place(opts.archive, prepared, opts.batch_size, cache_mb), "sqlite_cache_mb": cache_mb})
+        for variant in variants:
+            runs.append({**place(opts.archive, prepared, opts.batch_size, **variant), **variant})
     if opts.json:
         print(json.dumps(runs, indent=2))
         return 0
     for r in runs:
         stages = "  ".join(f"{k} {v:.2f}" for k, v in r["stages_ms"].items())
-        print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies), cache {r['sqlite_cache_mb']} MB: "
+        print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies), {_label(r)}: "
               f"{r['rate']:.0f}/s, writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); "
               + (f"read {r['read_kb']:.0f} KB, written {r['written_kb']:.0f} KB per article; "
                  if r["read_kb"] is not None else "")
               + f"placements {r['placements']}")
-    for cache_mb in opts.sqlite_cache_mb:
-        mine = [r for r in runs if r["sqlite_cache_mb"] == cache_mb]
+    for variant in variants:
+        mine = [r for r in runs if all(r[k] == v for k, v in variant.items())]
         if len(mine) > 1:
-            print(f"median, cache {cache_mb} MB: {statistics.median(r['rate'] for r in mine):.0f}/s, writer CPU "
+            print(f"median, {_label(variant)}: {statistics.median(r['rate'] for r in mine):.0f}/s, writer CPU "
                   f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article"
                   + (f", read {statistics.median(r['read_kb'] for r in mine):.0f} KB, written "
                      f"{statistics.median(r['written_kb'] for r in mine):.0f} KB per article"
                      if mine[0]["read_kb"] is not None else ""))
     return 0
+
+
+def _label(variant: dict) -> str:
+    recent = variant["index_recent_articles"]
+    return f"cache {variant['sqlite_cache_mb']} MB" + (f", recent tier {recent:,}" if recent else "")
 
 
 if __name__ == "__main__":

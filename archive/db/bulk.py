@@ -9,6 +9,7 @@ with RETURNING (in parameter order) where the new ids are needed.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from archive.core import sketch
 from archive.core.sketch import SketchConfig
+from archive.db import bandindex
 from archive.db.models import Article, Source
 
 # Bound parameters per statement: far under SQLite's limit (32766) and PostgreSQL's (65535).
@@ -123,7 +125,8 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
     arrays into a LATERAL lookup, which is a nested loop of index seeks whatever the planner's
     statistics say (a VALUES join planned while the table grew faster than autoanalyze kept up
     became a scan of the whole level, a cost growing with the archive), and whose text stays the
-    same size whatever the number of keys.
+    same size whatever the number of keys. On SQLite both tiers of the level are read
+    (`archive.db.bandindex`); PostgreSQL has only the main one.
     """
     out: dict[tuple[int, int], list[int]] = {}
     if _is_postgresql(session):
@@ -138,15 +141,16 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
         params: list[int] = [v for pair in part for v in pair]
         sql = (f"WITH wanted(band, key) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) "
                "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
-               "ON band_keys.level = ? AND band_keys.band = wanted.band AND band_keys.key = wanted.key")
-        for band, key, article_id in _driver_rows(session, sql, params + [level]):
+               "ON band_keys.level IN (?, ?) AND band_keys.band = wanted.band AND band_keys.key = wanted.key")
+        for band, key, article_id in _driver_rows(session, sql, params + list(bandindex.tiers(level))):
             out.setdefault((band, key), []).append(article_id)
     return out
 
 
 def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int) -> dict[int, list[int]]:
     """key -> the `cap` newest article ids indexed under it, newest first, in a few statements
-    (on PostgreSQL an array of keys into a LATERAL top-`cap` seek; on SQLite a UNION ALL of them)."""
+    (on PostgreSQL an array of keys into a LATERAL top-`cap` seek; on SQLite a UNION ALL of them,
+    one per key and tier of the index)."""
     out: dict[int, list[int]] = {}
     distinct = sorted(set(keys))
     if _is_postgresql(session):
@@ -157,18 +161,21 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
             for key, article_id in _driver_rows(session, sql, [list(part), level, band, cap]):
                 out.setdefault(key, []).append(article_id)
     else:
-        for part in chunks(distinct, _UNION_CHUNK):
+        # One top-`cap` seek per key and tier: with both tiers in one `level IN` the newest first
+        # order of the index is lost, and every posting of a frequent term would be read and sorted.
+        for part in chunks(distinct, _UNION_CHUNK // 2):
             selects, params = [], []
-            for i, key in enumerate(part):
+            for i, (key, stored_level) in enumerate(itertools.product(part, bandindex.tiers(level))):
                 selects.append(
                     f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
                     f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
                 )
-                params += [level, band, key, cap]
+                params += [stored_level, band, key, cap]
             for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
                 out.setdefault(key, []).append(article_id)
-    for ids in out.values():
+    for key, ids in out.items():
         ids.sort(reverse=True)
+        del ids[cap:]
     return out
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
-from archive.db import locks, queries
+from archive.db import bandindex, locks, queries
 from archive.db.checkpoint import background_checkpoints
 from archive.pipeline import collection
 from archive.db.engine import first_line
@@ -115,6 +115,7 @@ class Ingestor:
         self.placer = Placer(settings)
         self.boilerplate = SourceBoilerplate(settings)
         self._stop = False
+        self._unchecked = 0  # articles placed since the band index's recent tier was last measured
 
     def request_stop(self) -> None:
         """Finish the batch in flight, then stop (for SIGTERM in the scheduler)."""
@@ -215,6 +216,11 @@ class Ingestor:
         return outcomes
 
     def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
+        placed = self._place(articles, rejections, summary)
+        self._move_recent_keys(summary, len(articles))
+        return placed
+
+    def _place(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
         """Record rejections, place articles and learn their sources' boilerplate, in one
         transaction; a deadlock or serialization failure between concurrent workers rolls it back
         and runs it again, a few times at most."""
@@ -232,6 +238,18 @@ class Ingestor:
                 log.info("batch of run %s rolled back (%s), attempt %d", summary.run_id, first_line(exc), attempt)
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
         raise AssertionError("unreachable")
+
+    def _move_recent_keys(self, summary: Summary, placed: int) -> None:
+        """Move the band index's recent tier into the main one when it is due (SQLite only, see
+        `archive.db.bandindex`), checked once per `batch_size` articles placed."""
+        self._unchecked += placed
+        engine = self.factory.kw.get("bind")
+        if self._unchecked < self.settings.batch_size or engine is None:
+            return
+        self._unchecked = 0
+        started = time.process_time()
+        bandindex.merge_if_due(engine, self.settings.index_recent_articles)
+        summary.timings["index move"] = summary.timings.get("index move", 0.0) + time.process_time() - started
 
     def _count(self, summary: Summary, outcome: Outcome) -> None:
         if outcome.status == "duplicate":

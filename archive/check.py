@@ -14,13 +14,11 @@ reported too, since nothing can derive them again.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import zstandard
-from sqlalchemy import CompoundSelect, Select, and_, delete, func, or_, select, union, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from archive.config import Settings
@@ -82,7 +80,7 @@ class Report:
 class Rule:
     code: str
     message: str
-    query: Callable[[Settings], Select | CompoundSelect]  # selects the offending ids
+    query: Callable[[Settings], Select]  # selects the offending ids
     repairable: bool = True
 
 
@@ -97,15 +95,8 @@ def _has_member(kind: str):
 
 
 def _copy_band_count():
-    """An article's copy keys, summed over the index's tiers (`archive.db.bandindex`)."""
-    counts = [select(func.count()).select_from(model).where(model.article_id == Article.id, model.level == 0)
-              .scalar_subquery() for model in bandindex.MODELS]
-    return functools.reduce(operator.add, counts)
-
-
-def _orphan_band_keys():
-    return union(*(select(model.article_id).where(~select(Article.id).where(Article.id == model.article_id).exists())
-                   for model in bandindex.MODELS))
+    return (select(func.count()).select_from(BandKey)
+            .where(BandKey.article_id == Article.id, BandKey.level.in_(bandindex.tiers(0))).scalar_subquery())
 
 
 def _active(kind: str | None = None):
@@ -138,7 +129,8 @@ RULES: tuple[Rule, ...] = (
     Rule("band-keys-copy", "articles without exactly one copy-index band key per band",
          lambda s: select(Article.id).where(_copy_band_count() != s.sketch.bands[0])),
     Rule("orphan-band-keys", "band keys of articles that do not exist (article ids)",
-         lambda s: _orphan_band_keys()),
+         lambda s: select(BandKey.article_id).distinct().where(
+             ~select(Article.id).where(Article.id == BandKey.article_id).exists())),
     Rule("no-copy-cluster", "articles in no copy cluster", lambda s: select(Article.id).where(~_has_member(COPY))),
     Rule("no-event-cluster", "articles in no event cluster", lambda s: select(Article.id).where(~_has_member(EVENT))),
     Rule("member-kind", "clusters with members whose kind is not the cluster's kind",
@@ -173,10 +165,9 @@ def _event_index_mismatches(session: Session, settings: Settings) -> Iterator[in
             return
         last = rows[-1][0]
         stored: dict[int, set[int]] = {}
-        for model in bandindex.MODELS:
-            for article_id, key in session.execute(select(model.article_id, model.key).where(
-                    model.level == 1, model.article_id.between(rows[0][0], last))):
-                stored.setdefault(article_id, set()).add(key)
+        for article_id, key in session.execute(select(BandKey.article_id, BandKey.key).where(
+                BandKey.level.in_(bandindex.tiers(1)), BandKey.article_id.between(rows[0][0], last))):
+            stored.setdefault(article_id, set()).add(key)
         for article_id, terms in rows:
             wanted = {k for _, k in events.index_keys(terms or {}, settings.event_sketch)}
             if stored.get(article_id, set()) != wanted:
@@ -236,8 +227,8 @@ def _rebuild_band_keys(session: Session, settings: Settings, article_ids: list[i
     into the main tier (whichever tier held them before; see `archive.db.bandindex`)."""
     for start in range(0, len(article_ids), _CHUNK):
         chunk = article_ids[start:start + _CHUNK]
-        for model in bandindex.MODELS:
-            session.execute(delete(model).where(model.level == level, model.article_id.in_(chunk)))
+        session.execute(delete(BandKey).where(BandKey.level.in_(bandindex.tiers(level)),
+                                              BandKey.article_id.in_(chunk)))
         rows = []
         for article_id, signature, terms in session.execute(
                 select(Article.id, Article.signature, Article.event_terms).where(Article.id.in_(chunk))):
@@ -354,8 +345,7 @@ def repair(session: Session, settings: Settings) -> dict[str, int]:
 
     orphans = _ids(session, "orphan-band-keys", settings)
     if orphans:
-        for model in bandindex.MODELS:
-            session.execute(delete(model).where(model.article_id.in_(orphans)))
+        session.execute(delete(BandKey).where(BandKey.article_id.in_(orphans)))
     note("orphan-band-keys", len(orphans))
     raws = _ids(session, "unreferenced-raw", settings)
     for start in range(0, len(raws), _CHUNK):

@@ -5,7 +5,7 @@ configuration file, then the defaults below.
 
 Configuration file: the path in ARCHIVE_CONFIG, else ``archive.toml`` in the current directory
 when it exists. Its tables: ``[archive]`` (database_url, data_dir, batch_size, commit_size, sqlite_cache_mb,
-index_new_articles, index_recent_articles),
+index_recent_articles),
 ``[matching]`` (thresholds), ``[sketch]`` and ``[event_sketch]`` (fingerprint parameters) and
 ``[[sources]]`` (crawl sources).
 
@@ -41,11 +41,8 @@ class Settings:
     # costs that much more memory in the writer; 256 against 64 MB was within the noise at
     # 300,000 and 700,000 articles (README, Performance).
     sqlite_cache_mb: int = 64
-    # The band index's tiers on SQLite (archive.db.bandindex): articles whose keys the new tier
-    # holds before it is moved into the recent one, and the least the recent tier holds before it
-    # is moved into the main one (more once the archive outgrows it: the geometric mean of the
-    # new and the main tier's articles).
-    index_new_articles: int = 10_000
+    # Articles whose band keys an SQLite archive holds in the index's recent tier before moving
+    # them to the main one in key order (archive.db.bandindex).
     index_recent_articles: int = 50_000
     sketch: SketchConfig = SketchConfig()
     event_sketch: EventConfig = EventConfig()
@@ -106,7 +103,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     batch_size = _whole(env, main, "batch_size", default=200, least=1)
     commit_size = _whole(env, main, "commit_size", default=0, least=0)  # 0: the batch size
     sqlite_cache_mb = _whole(env, main, "sqlite_cache_mb", default=64, least=1)
-    index_new_articles = _whole(env, main, "index_new_articles", default=10_000, least=1)
     index_recent_articles = _whole(env, main, "index_recent_articles", default=50_000, least=1)
     return Settings(
         database_url=url,
@@ -114,7 +110,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         batch_size=batch_size,
         commit_size=commit_size,
         sqlite_cache_mb=sqlite_cache_mb,
-        index_new_articles=index_new_articles,
         index_recent_articles=index_recent_articles,
         sketch=_section(SketchConfig, data, "sketch"),
         event_sketch=_section(EventConfig, data, "event_sketch"),
@@ -134,7 +129,6 @@ def child_environment(settings: Settings, env: dict[str, str] | None = None) -> 
     out["ARCHIVE_BATCH_SIZE"] = str(settings.batch_size)
     out["ARCHIVE_COMMIT_SIZE"] = str(settings.commit_size)
     out["ARCHIVE_SQLITE_CACHE_MB"] = str(settings.sqlite_cache_mb)
-    out["ARCHIVE_INDEX_NEW_ARTICLES"] = str(settings.index_new_articles)
     out["ARCHIVE_INDEX_RECENT_ARTICLES"] = str(settings.index_recent_articles)
     if settings.config_path is not None:
         out["ARCHIVE_CONFIG"] = str(Path(settings.config_path).resolve())

@@ -17,7 +17,6 @@ same input.
     python benchmarks/writer.py --archive bench-work/archive-100000.db --input extra-10k.jsonl.zst
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --sqlite-cache-mb 64 256
-    python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --index-new-articles 5000 10000
 
 Only SQLite archives: the copy is a file copy.
 """
@@ -67,7 +66,7 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
 
 
 def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB,
-          index_new_articles: int | None = None, index_recent_articles: int | None = None) -> dict:
+          index_recent_articles: int | None = None) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -80,7 +79,6 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
             source.backup(copy)  # a consistent copy, whatever the source's write-ahead log holds
         settings = load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{db}"})
         settings = dataclasses.replace(settings, batch_size=batch_size, sqlite_cache_mb=sqlite_cache_mb,
-                                       index_new_articles=index_new_articles or settings.index_new_articles,
                                        index_recent_articles=index_recent_articles or settings.index_recent_articles)
         with Archive(settings) as archive:
             archive.upgrade()
@@ -143,21 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs, each into a fresh copy (medians printed)")
     parser.add_argument("--sqlite-cache-mb", type=int, nargs="+", default=[SQLITE_CACHE_MB],
                         help="SQLite's page cache in MB; several values alternate run by run (an A/B)")
-    parser.add_argument("--index-new-articles", type=int, nargs="+", default=[None],
-                        help="articles the band index's new tier holds before a move (default: the "
-                             "setting's); several values alternate run by run")
     parser.add_argument("--index-recent-articles", type=int, nargs="+", default=[None],
-                        help="the fewest articles the band index's recent tier holds before a move "
-                             "(default: the setting's); several values alternate run by run")
+                        help="articles the band index's recent tier holds before a move (default: the "
+                             "setting's); several values alternate run by run")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)
     for path in (opts.archive, opts.input):
         if not path.is_file():
             parser.error(f"{path}: no such file")
     prepared = prepared_batches(opts.input, opts.batch_size, opts.workers)
-    variants = [{"sqlite_cache_mb": cache_mb, "index_new_articles": new, "index_recent_articles": recent}
-                for cache_mb in opts.sqlite_cache_mb for new in opts.index_new_articles
-                for recent in opts.index_recent_articles]
+    variants = [{"sqlite_cache_mb": cache_mb, "index_recent_articles": recent}
+                for cache_mb in opts.sqlite_cache_mb for recent in opts.index_recent_articles]
     runs = []
     for _ in range(max(1, opts.repeat)):
         for variant in variants:
@@ -184,9 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _label(variant: dict) -> str:
-    new, recent = variant["index_new_articles"], variant["index_recent_articles"]
-    return (f"cache {variant['sqlite_cache_mb']} MB" + (f", new tier {new:,}" if new else "")
-            + (f", recent tier at least {recent:,}" if recent else ""))
+    recent = variant["index_recent_articles"]
+    return f"cache {variant['sqlite_cache_mb']} MB" + (f", recent tier {recent:,}" if recent else "")
 
 
 if __name__ == "__main__":

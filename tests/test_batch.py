@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from archive.api import Archive
 from archive.config import load_settings
 from archive.core import sketch
 from archive.db import bandindex
-from archive.db.models import ClusterHistory, ClusterMember, IngestRun, RejectedInput
+from archive.db.models import BandKey, ClusterHistory, ClusterMember, IngestRun, RejectedInput
 from archive.pipeline.batch import PreparedBatch, joined, prepare_batch
 from archive.pipeline.extract import Document, extract
 from archive.pipeline.fingerprint import fingerprint, fingerprint_batch
@@ -190,7 +190,7 @@ def test_duplicates_and_rejections_inside_one_batch(db_url):
             assert sorted(s.scalars(select(RejectedInput.reason))) == ["bad-json", "no-text"]
             run = s.get(IngestRun, summary.run_id)
             assert (run.read, run.new, run.duplicates, run.rejected, run.status) == (5, 1, 2, 2, "ok")
-            assert s.scalar(text("SELECT count(*) FROM band_index")) == 32 + len(
+            assert s.scalar(select(func.count()).select_from(BandKey)) == 32 + len(
                 prepare_batch(docs[:1], archive.settings).items[0].fp.event_keys)
         again = archive.ingest_documents(docs)
         assert (again.new, again.duplicates, again.rejected) == (0, 3, 2)
@@ -402,6 +402,7 @@ def test_kept_event_postings_are_read_again_after_a_repair_rewrote_keys(sqlite_u
     from sqlalchemy import delete
 
     from archive.db.engine import transaction
+    from archive.db.models import BandKey
 
     rng = random.Random(37)
     record = {"id": "a", "url": "https://a.example/1", "title": "Storm", "text": synthetic_text(rng),
@@ -415,8 +416,7 @@ def test_kept_event_postings_are_read_again_after_a_repair_rewrote_keys(sqlite_u
             postings.read(session, [])
         assert postings._terms, "nothing changed: the kept postings stay"
         with transaction(other.factory) as session:  # damage the event index, then mend it
-            for model in bandindex.MODELS:
-                session.execute(delete(model).where(model.level == 1))
+            session.execute(delete(BandKey).where(BandKey.level.in_(bandindex.tiers(1))))
         assert other.check(repair=True).repaired.get("band-keys-event") == 1
         with transaction(first.factory) as session:
             postings.read(session, [])

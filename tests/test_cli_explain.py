@@ -25,7 +25,7 @@ def ids(url: str) -> dict[str, int]:
 
 def counts(url: str) -> dict:
     query = ("SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM raw_documents) AS r, "
-             "(SELECT COUNT(*) FROM ingest_runs) AS i, (SELECT COUNT(*) FROM band_index) AS b, "
+             "(SELECT COUNT(*) FROM ingest_runs) AS i, (SELECT COUNT(*) FROM band_keys) AS b, "
              "(SELECT COUNT(*) FROM sources) AS s, (SELECT COUNT(*) FROM cluster_members) AS m")
     return invoke_json(url, "sql", query, "--format", "json")[0]
 

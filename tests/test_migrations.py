@@ -3,7 +3,7 @@
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from archive.db import bandindex, migrate
+from archive.db import migrate
 
 
 def test_no_drift_between_models_and_migrations(db_url):
@@ -32,8 +32,6 @@ def test_band_keys_lose_their_rowid_on_sqlite_and_keep_their_rows(sqlite_url):
     with Archive(settings) as archive:
         archive.ingest_paths([SEEDS])
     engine = create_engine(sqlite_url)
-    for source, target in ((bandindex.NEW, bandindex.RECENT), (bandindex.RECENT, bandindex.MAIN)):
-        bandindex.merge(engine, source, target)  # every key into band_keys, the table 0005 rebuilds
 
     def rows() -> list:
         with engine.connect() as conn:

@@ -74,7 +74,7 @@ def test_clusters_and_days_views(arc):
     "COMMIT; DELETE FROM band_keys",
 ])
 def test_sql_refuses_every_write_and_changes_nothing(arc, statement):
-    count = "SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM band_index) AS b, " \
+    count = "SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM band_keys) AS b, " \
             "(SELECT COUNT(*) FROM sources) AS s, (SELECT COUNT(*) FROM cluster_members) AS m, " \
             "(SELECT COUNT(*) FROM report_sources) AS v, (SELECT MIN(title) FROM articles) AS t"
     before = invoke_json(arc.url, "sql", count, "--format", "json")

@@ -125,7 +125,7 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
     arrays into a LATERAL lookup, which is a nested loop of index seeks whatever the planner's
     statistics say (a VALUES join planned while the table grew faster than autoanalyze kept up
     became a scan of the whole level, a cost growing with the archive), and whose text stays the
-    same size whatever the number of keys. On SQLite every tier of the index is read
+    same size whatever the number of keys. On SQLite both tiers of the level are read
     (`archive.db.bandindex`); PostgreSQL has only the main one.
     """
     out: dict[tuple[int, int], list[int]] = {}
@@ -137,14 +137,12 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
             for band, key, article_id in _driver_rows(session, sql, [[b for b, _ in part], [k for _, k in part], level]):
                 out.setdefault((band, key), []).append(article_id)
         return out
-    tables = bandindex.tables(session)
     for part in chunks(sorted(set(keys)), CHUNK // 2):
         params: list[int] = [v for pair in part for v in pair]
         sql = (f"WITH wanted(band, key) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) "
-               + " UNION ALL ".join(
-                   f"SELECT wanted.band, wanted.key, t.article_id FROM wanted JOIN {table} AS t "
-                   "ON t.level = ? AND t.band = wanted.band AND t.key = wanted.key" for table in tables))
-        for band, key, article_id in _driver_rows(session, sql, params + [level] * len(tables)):
+               "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
+               "ON band_keys.level IN (?, ?) AND band_keys.band = wanted.band AND band_keys.key = wanted.key")
+        for band, key, article_id in _driver_rows(session, sql, params + list(bandindex.tiers(level))):
             out.setdefault((band, key), []).append(article_id)
     return out
 
@@ -163,16 +161,16 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
             for key, article_id in _driver_rows(session, sql, [list(part), level, band, cap]):
                 out.setdefault(key, []).append(article_id)
     else:
-        # One top-`cap` seek per key and tier (`archive.db.bandindex`), the newest of them kept.
-        tables = bandindex.tables(session)
-        for part in chunks(distinct, max(1, _UNION_CHUNK // len(tables))):
+        # One top-`cap` seek per key and tier: with both tiers in one `level IN` the newest first
+        # order of the index is lost, and every posting of a frequent term would be read and sorted.
+        for part in chunks(distinct, _UNION_CHUNK // 2):
             selects, params = [], []
-            for i, (key, table) in enumerate(itertools.product(part, tables)):
+            for i, (key, stored_level) in enumerate(itertools.product(part, bandindex.tiers(level))):
                 selects.append(
-                    f"SELECT * FROM (SELECT key, article_id FROM {table} WHERE level = ? AND band = ? "
+                    f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
                     f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
                 )
-                params += [level, band, key, cap]
+                params += [stored_level, band, key, cap]
             for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
                 out.setdefault(key, []).append(article_id)
     for key, ids in out.items():

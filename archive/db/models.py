@@ -133,37 +133,17 @@ class Article(Base):
     source: Mapped[Source | None] = relationship()
 
 
-class _BandKeyColumns:
+class BandKey(Base):
+    """The persistent index: level 0 is the copy LSH (one row per band of the MinHash signature),
+    level 1 the event index (band 0, one row per salient term; see `archive.core.events`)."""
+
+    __tablename__ = "band_keys"
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 copy, 1 event
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-
-
-class BandKey(_BandKeyColumns, Base):
-    """The persistent index: level 0 is the copy LSH (one row per band of the MinHash signature),
-    level 1 the event index (band 0, one row per salient term; see `archive.core.events`). This is
-    its main tier; on SQLite new keys pass through the two smaller tiers below first
-    (`archive.db.bandindex`)."""
-
-    __tablename__ = "band_keys"
     # On SQLite the primary-key B-tree is the table (migration 0005): a rowid table kept each row twice.
     __table_args__ = (Index("ix_band_keys_article_id", "article_id"), {"sqlite_with_rowid": False})
-
-
-class BandKeyRecent(_BandKeyColumns, Base):
-    """The band index's recent tier (SQLite; empty on PostgreSQL): keys moved from the new tier,
-    waiting to be moved into the main one (migration 0007)."""
-
-    __tablename__ = "band_keys_recent"
-    __table_args__ = (Index("ix_band_keys_recent_article_id", "article_id"), {"sqlite_with_rowid": False})
-
-
-class BandKeyNew(_BandKeyColumns, Base):
-    """The band index's new tier (SQLite; empty on PostgreSQL): where a batch writes its keys."""
-
-    __tablename__ = "band_keys_new"
-    __table_args__ = (Index("ix_band_keys_new_article_id", "article_id"), {"sqlite_with_rowid": False})
 
 
 class Cluster(Base):

@@ -115,7 +115,7 @@ class Ingestor:
         self.placer = Placer(settings)
         self.boilerplate = SourceBoilerplate(settings)
         self._stop = False
-        self._unchecked = 0  # articles placed since the band index's tiers were last measured
+        self._unchecked = 0  # articles placed since the band index's recent tier was last measured
 
     def request_stop(self) -> None:
         """Finish the batch in flight, then stop (for SIGTERM in the scheduler)."""
@@ -240,7 +240,7 @@ class Ingestor:
         raise AssertionError("unreachable")
 
     def _move_recent_keys(self, summary: Summary, placed: int) -> None:
-        """Move the band index's smaller tiers into the larger ones when due (SQLite only, see
+        """Move the band index's recent tier into the main one when it is due (SQLite only, see
         `archive.db.bandindex`), checked once per `batch_size` articles placed."""
         self._unchecked += placed
         engine = self.factory.kw.get("bind")
@@ -248,7 +248,7 @@ class Ingestor:
             return
         self._unchecked = 0
         started = time.process_time()
-        bandindex.merge_if_due(engine, self.settings.index_new_articles, self.settings.index_recent_articles)
+        bandindex.merge_if_due(engine, self.settings.index_recent_articles)
         summary.timings["index move"] = summary.timings.get("index move", 0.0) + time.process_time() - started
 
     def _count(self, summary: Summary, outcome: Outcome) -> None:

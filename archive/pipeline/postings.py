@@ -6,7 +6,7 @@ keeps what it read, adds its own new articles to it after each write, and reads 
 has not seen. That is only right while nobody else changes the index: before each batch, under
 SQLite's write lock, a mark of the index is compared with the one this writer left after its own
 last write, and the cache is emptied when another writer moved it. The mark is the largest
-article id in the band index (another ingest or a crawl adds articles, whose ids only grow since
+article id in `band_keys` (another ingest or a crawl adds articles, whose ids only grow since
 articles are never deleted) and the index generation `archive check --repair` counts up when it
 rewrites keys. On PostgreSQL, where several workers write at once and ids are not committed in
 order, nothing is kept.
@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from archive.db import bandindex, bulk, queries
+from archive.db import bulk, queries
 
 # Terms kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
 # 100, plus about 100 of array header), so about 50 MB at most.
@@ -82,9 +82,7 @@ class EventPostings:
 
 
 def _index_mark(session: Session) -> tuple:
-    # max(article_id) is one seek in each tier's article_id index (a move between tiers keeps it).
-    # Only SQLite keeps the cache, so there are three tiers (SQLite's max of several values).
-    newest = ", ".join(f"(SELECT coalesce(max(article_id), 0) FROM {table})" for table in bandindex.tables(session))
+    # max(article_id) is one seek in band_keys' article_id index.
     return tuple(session.execute(text(
-        f"SELECT max({newest}, 0), "
+        "SELECT (SELECT coalesce(max(article_id), 0) FROM band_keys), "
         "(SELECT value FROM archive_meta WHERE key = :key)"), {"key": queries.INDEX_GENERATION}).one())

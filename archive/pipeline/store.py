@@ -44,6 +44,7 @@ from archive.db.models import (
     MEMBER,
     ORIGINAL,
     Article,
+    BandKey,
     Cluster,
     ClusterHistory,
     ClusterMember,
@@ -683,12 +684,13 @@ class _BatchPlacement:
         bulk.insert_rows(s, ClusterHistory, ("action", "cluster_id", "article_id", "actor", "detail", "at"),
                          [(h["action"], h["cluster"].id, h["article_id"], "ingest", h["detail"], now)
                           for h in self.history_rows])
-        # Into the new tier on SQLite (archive.db.bandindex), in key order: the keys are random
+        # Into the recent tier on SQLite (archive.db.bandindex), in key order: the keys are random
         # hashes, so inserted in arrival order a page dirtied early could be spilled to the log and
         # dirtied again by a later key; in order, each page is visited once per batch.
-        bulk.insert_rows(s, bandindex.write_model(s), ("level", "band", "key", "article_id"), sorted(
-            [(0, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
-            + [(1, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys]))
+        copy_level, event_level = bandindex.write_level(s, 0), bandindex.write_level(s, 1)
+        bulk.insert_rows(s, BandKey, ("level", "band", "key", "article_id"), sorted(
+            [(copy_level, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
+            + [(event_level, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys]))
         self.placer.event_postings.added(s, self.batch_event_postings)
         for a in self.fresh:
             a.outcome.article_id = a.id

@@ -1,9 +1,10 @@
 """The archive's invariants, checked in SQL, and the repairs of what can be derived again.
 
 Each rule is one query returning the ids that break it, so a check reads no more than the
-offending rows (plus one streamed pass over articles for the event index, and one over raw
-documents, each decompressed). `repair` mends what the archive can derive from what it holds:
-band keys from the stored signature and event terms, cluster sizes, time bounds and
+offending rows, except for three streamed passes: over the band index (`BandKeyCensus`), over
+articles for their event-index keys, and over raw documents, each decompressed. `repair` mends
+what the archive can derive from what it holds: band keys from the stored signature and event
+terms, cluster sizes, time bounds and
 representatives from the members, a missing cluster placement as a cluster of its own,
 unreferenced raw documents and empty clusters removed. Two clusters holding one text (a split)
 and a member whose kind disagrees with its cluster are reported, not repaired: deciding which
@@ -14,16 +15,17 @@ reported too, since nothing can derive them again.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import zstandard
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from archive.config import Settings
 from archive.core import events, matching, sketch
-from archive.db import bandindex, queries
+from archive.db import bandindex, bulk, queries
 from archive.db.models import (
     COPY,
     COPY_ROLE,
@@ -94,11 +96,6 @@ def _has_member(kind: str):
         ClusterMember.article_id == Article.id, ClusterMember.kind == kind).exists()
 
 
-def _copy_band_count():
-    return (select(func.count()).select_from(BandKey)
-            .where(BandKey.article_id == Article.id, BandKey.level.in_(bandindex.tiers(0))).scalar_subquery())
-
-
 def _active(kind: str | None = None):
     cond = Cluster.status == ACTIVE
     return and_(cond, Cluster.kind == kind) if kind else cond
@@ -126,11 +123,6 @@ def _split_texts():
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("band-keys-copy", "articles without exactly one copy-index band key per band",
-         lambda s: select(Article.id).where(_copy_band_count() != s.sketch.bands[0])),
-    Rule("orphan-band-keys", "band keys of articles that do not exist (article ids)",
-         lambda s: select(BandKey.article_id).distinct().where(
-             ~select(Article.id).where(Article.id == BandKey.article_id).exists())),
     Rule("no-copy-cluster", "articles in no copy cluster", lambda s: select(Article.id).where(~_has_member(COPY))),
     Rule("no-event-cluster", "articles in no event cluster", lambda s: select(Article.id).where(~_has_member(EVENT))),
     Rule("member-kind", "clusters with members whose kind is not the cluster's kind",
@@ -155,7 +147,84 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _event_index_mismatches(session: Session, settings: Settings) -> Iterator[int]:
+@dataclasses.dataclass
+class BandKeyCensus:
+    """What the band index holds per article id (both tiers), read in one streamed pass.
+
+    The index has no article_id index (migration 0007: one cost every move of the recent tier
+    paid twice), so the checks read it whole, in two ranges of its primary key, instead of
+    seeking each article's keys; numpy arrays indexed by article id keep that pass at about 30
+    bytes of memory per article. An article's event keys are compared by count and by their
+    sum modulo 2**64: the keys are 64-bit hashes, so two different sets of one size agree on the
+    sum by chance about once in 2**64.
+    """
+
+    copy_keys: np.ndarray  # article id -> copy-index keys
+    event_keys: np.ndarray  # article id -> event-index keys
+    event_sum: np.ndarray  # article id -> sum of its event keys (uint64, wrapping)
+    articles: np.ndarray  # article id -> whether the article exists
+
+    @classmethod
+    def read(cls, session: Session) -> BandKeyCensus:
+        articles = _bools(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                          for rows in bulk.stream_rows(session, "SELECT id FROM articles"))
+        copy_keys, event_keys = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        event_sum = np.zeros(0, np.uint64)
+        copy_sql = "SELECT article_id FROM band_keys WHERE level IN (?, ?)"
+        for rows in bulk.stream_rows(session, copy_sql, bandindex.tiers(0)):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            copy_keys = _add_counts(copy_keys, ids)
+        event_sql = "SELECT article_id, key FROM band_keys WHERE level IN (?, ?)"
+        for rows in bulk.stream_rows(session, event_sql, bandindex.tiers(1)):
+            pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            ids = pairs[:, 0]
+            event_keys = _add_counts(event_keys, ids)
+            if len(event_sum) < len(event_keys):
+                event_sum = np.concatenate([event_sum, np.zeros(len(event_keys) - len(event_sum), np.uint64)])
+            np.add.at(event_sum, ids, pairs[:, 1].view(np.uint64))
+        return cls(copy_keys, event_keys, event_sum, articles)
+
+    def orphans(self) -> list[int]:
+        """Article ids with keys in the index but no article."""
+        size = max(len(self.copy_keys), len(self.event_keys))
+        keyed = np.zeros(size, bool)
+        keyed[: len(self.copy_keys)] |= self.copy_keys > 0
+        keyed[: len(self.event_keys)] |= self.event_keys > 0
+        exists = np.zeros(size, bool)
+        exists[: min(size, len(self.articles))] = self.articles[:size]
+        return np.flatnonzero(keyed & ~exists).tolist()
+
+    def wrong_copy_keys(self, bands: int) -> list[int]:
+        """Articles without exactly one copy-index key per band."""
+        ids = np.flatnonzero(self.articles)
+        counts = np.zeros(len(self.articles), np.int64)
+        counts[: min(len(self.copy_keys), len(counts))] = self.copy_keys[: len(counts)]
+        return ids[counts[ids] != bands].tolist()
+
+    def event_keys_match(self, article_id: int, wanted: set[int]) -> bool:
+        """Whether the article's stored event keys are `wanted` (as unsigned 64-bit values)."""
+        count = int(self.event_keys[article_id]) if article_id < len(self.event_keys) else 0
+        stored = int(self.event_sum[article_id]) if article_id < len(self.event_sum) else 0
+        return count == len(wanted) and stored == sum(wanted) % (1 << 64)
+
+
+def _bools(id_chunks: Iterable[np.ndarray]) -> np.ndarray:
+    ids = np.concatenate(list(id_chunks) or [np.zeros(0, np.int64)])
+    out = np.zeros(int(ids.max()) + 1 if ids.size else 0, bool)
+    out[ids] = True
+    return out
+
+
+def _add_counts(counts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """`counts` (grown as needed) plus one for each id in `ids`."""
+    found = np.bincount(ids)
+    if len(found) > len(counts):
+        counts = np.concatenate([counts, np.zeros(len(found) - len(counts), np.int64)])
+    counts[: len(found)] += found
+    return counts
+
+
+def _event_index_mismatches(session: Session, settings: Settings, census: BandKeyCensus) -> Iterator[int]:
     """Articles whose event-index keys are not those their stored event terms give."""
     last = 0
     while True:
@@ -164,13 +233,9 @@ def _event_index_mismatches(session: Session, settings: Settings) -> Iterator[in
         if not rows:
             return
         last = rows[-1][0]
-        stored: dict[int, set[int]] = {}
-        for article_id, key in session.execute(select(BandKey.article_id, BandKey.key).where(
-                BandKey.level.in_(bandindex.tiers(1)), BandKey.article_id.between(rows[0][0], last))):
-            stored.setdefault(article_id, set()).add(key)
         for article_id, terms in rows:
             wanted = {k for _, k in events.index_keys(terms or {}, settings.event_sketch)}
-            if stored.get(article_id, set()) != wanted:
+            if not census.event_keys_match(article_id, {k % (1 << 64) for k in wanted}):
                 yield article_id
 
 
@@ -196,14 +261,21 @@ def _unreadable_raw(session: Session) -> Iterator[int]:
 
 def check(session: Session, settings: Settings) -> Report:
     """Every invariant the archive keeps, with the ids that break each one."""
+    census = BandKeyCensus.read(session)
     found = []
+    for code, message, ids in (
+            ("band-keys-copy", "articles without exactly one copy-index band key per band",
+             census.wrong_copy_keys(settings.sketch.bands[0])),
+            ("orphan-band-keys", "band keys of articles that do not exist (article ids)", census.orphans())):
+        if ids:
+            found.append(Violation(code, message, len(ids), ids[:EXAMPLES], True))
     for rule in RULES:
         q = rule.query(settings).subquery()
         count = session.scalar(select(func.count()).select_from(q)) or 0
         if count:
             examples = list(session.scalars(select(q.c[0]).order_by(q.c[0]).limit(EXAMPLES)))
             found.append(Violation(rule.code, rule.message, count, examples, rule.repairable))
-    bad_events = list(_event_index_mismatches(session, settings))
+    bad_events = list(_event_index_mismatches(session, settings, census))
     if bad_events:
         found.append(Violation("band-keys-event", "articles whose event-index keys do not match their terms",
                                len(bad_events), bad_events[:EXAMPLES], True))
@@ -343,18 +415,19 @@ def repair(session: Session, settings: Settings) -> dict[str, int]:
         if n:
             done[code] = done.get(code, 0) + n
 
-    orphans = _ids(session, "orphan-band-keys", settings)
-    if orphans:
-        session.execute(delete(BandKey).where(BandKey.article_id.in_(orphans)))
+    census = BandKeyCensus.read(session)
+    orphans = census.orphans()
+    for start in range(0, len(orphans), _CHUNK):
+        session.execute(delete(BandKey).where(BandKey.article_id.in_(orphans[start:start + _CHUNK])))
     note("orphan-band-keys", len(orphans))
     raws = _ids(session, "unreferenced-raw", settings)
     for start in range(0, len(raws), _CHUNK):
         session.execute(delete(RawDocument).where(RawDocument.id.in_(raws[start:start + _CHUNK])))
     note("unreferenced-raw", len(raws))
-    bad_copy = _ids(session, "band-keys-copy", settings)
+    bad_copy = census.wrong_copy_keys(settings.sketch.bands[0])
     _rebuild_band_keys(session, settings, bad_copy, 0)
     note("band-keys-copy", len(bad_copy))
-    bad_event = list(_event_index_mismatches(session, settings))
+    bad_event = list(_event_index_mismatches(session, settings, census))
     _rebuild_band_keys(session, settings, bad_event, 1)
     note("band-keys-event", len(bad_event))
     if orphans or bad_copy or bad_event:

@@ -135,3 +135,24 @@ def test_raw_bytes_that_do_not_decompress_are_reported_not_repaired(archive, db_
         violations = json.loads(result.output)["violations"]
         assert [(v["rule"], v["examples"], v["repairable"]) for v in violations] == [
             ("unreadable-raw", [ids[0], ids[2]], False)]
+
+
+def test_band_keys_of_missing_articles_are_found_and_removed(sqlite_url, tmp_path):
+    """Keys whose article does not exist (written with foreign-key checks off) are orphans: the
+    check names their article ids, `--repair` deletes them, in either tier of the index."""
+    import sqlite3
+
+    from archive.api import Archive
+    from archive.config import load_settings
+
+    settings = load_settings({"ARCHIVE_DATABASE_URL": sqlite_url})
+    with Archive(settings) as archive:
+        archive.ingest_paths(synth.write_files(tmp_path / "in", range(2)))
+        path = sqlite_url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:  # foreign-key checks are off unless a connection asks
+            conn.executemany("INSERT INTO band_keys (level, band, key, article_id) VALUES (?, ?, ?, ?)",
+                             [(0, 0, 12345, 999), (3, 0, -678, 999), (1, 0, 42, 1000)])
+        report = archive.check()
+        assert [(v.rule, v.count, v.examples) for v in report.violations] == [("orphan-band-keys", 2, [999, 1000])]
+        repaired = archive.check(repair=True)
+        assert repaired.ok and repaired.repaired == {"orphan-band-keys": 2}

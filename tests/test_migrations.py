@@ -52,7 +52,7 @@ def test_band_keys_lose_their_rowid_on_sqlite_and_keep_their_rows(sqlite_url):
     assert rows() == indexed and has_rowid()
     migrate.upgrade(sqlite_url)
     assert rows() == indexed and not has_rowid()
-    assert {"ix_band_keys_article_id"} <= {ix["name"] for ix in inspect(engine).get_indexes("band_keys")}
+    assert "ix_band_keys_article_id" not in {ix["name"] for ix in inspect(engine).get_indexes("band_keys")}
     engine.dispose()
     command.check(migrate.alembic_config(sqlite_url))
     with Archive(settings) as archive:
@@ -83,6 +83,40 @@ def test_memberships_are_read_from_the_covering_index(db_url):
         assert "ix_cluster_members_cluster_id" in indexes() and "ix_cluster_members_membership" not in indexes()
         migrate.upgrade(db_url)
         assert "ix_cluster_members_membership" in indexes() and "ix_cluster_members_cluster_id" not in indexes()
+    finally:
+        engine.dispose()
+    command.check(migrate.alembic_config(db_url))
+
+
+def test_band_keys_lose_their_article_index_and_the_archive_still_checks(db_url, tmp_path):
+    """0007: no index on band_keys.article_id; down and up again it follows, and `archive check`
+    (which reads the index whole instead) still passes on an archive and finds a key removed."""
+    from sqlalchemy import text
+
+    from archive.api import Archive
+    from archive.config import load_settings
+    from tests.conftest import SEEDS
+
+    settings = load_settings({"ARCHIVE_DATABASE_URL": db_url})
+    with Archive(settings) as archive:
+        archive.ingest_paths([SEEDS])
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in inspect(engine).get_indexes("band_keys")}
+
+    try:
+        assert "ix_band_keys_article_id" not in indexes()
+        command.downgrade(migrate.alembic_config(db_url), "0006")
+        assert "ix_band_keys_article_id" in indexes()
+        migrate.upgrade(db_url)
+        assert "ix_band_keys_article_id" not in indexes()
+        with Archive(settings) as archive:
+            assert archive.check().ok
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM band_keys WHERE article_id = 2 AND level IN (0, 2) AND band = 3"))
+            report = archive.check()
+            assert [(v.rule, v.examples) for v in report.violations] == [("band-keys-copy", [2])]
     finally:
         engine.dispose()
     command.check(migrate.alembic_config(db_url))

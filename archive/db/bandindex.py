@@ -9,7 +9,8 @@ article). So on SQLite a batch writes its keys to the recent tier: the same tabl
 under its level plus `RECENT` (2 for copy keys, 3 for event keys), a contiguous range of the
 primary key small enough to stay in the cache. When the recent tier holds that many articles,
 one transaction moves all of it into the main tier in key order, so a main-tier leaf page is
-written once for many keys instead of once per key.
+written once for many keys instead of once per key. The table has no other index (migration
+0007): an index on article_id doubled the move's work, since moving a key changes its level.
 
 Readers ask for both tiers (`tiers`); an article's keys are in one of them, never both. The move
 runs with foreign-key checks off, in its own transaction after a batch's commit: the rows it

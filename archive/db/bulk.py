@@ -113,6 +113,25 @@ def _driver_rows(session: Session, sql: str, params: list) -> list[tuple]:
             cursor.close()
 
 
+def stream_rows(session: Session, sql: str, params: Sequence = (), size: int = 100_000) -> Iterator[list[tuple]]:
+    """Rows of `sql` (`?` placeholders) in lists of at most `size`, never all in memory at once:
+    a server-side cursor on PostgreSQL (psycopg's client cursor would fetch every row at once),
+    `fetchmany` on SQLite; in the session's transaction."""
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        sql = sql.replace("?", "%s")
+    with _dbapi_errors(connection, sql, params):
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor(name="archive_stream") if postgresql else connection.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
+
+
 def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

@@ -143,7 +143,8 @@ class BandKey(Base):
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     # On SQLite the primary-key B-tree is the table (migration 0005): a rowid table kept each row twice.
-    __table_args__ = (Index("ix_band_keys_article_id", "article_id"), {"sqlite_with_rowid": False})
+    # No index on article_id (migration 0007): the ingest path never reads keys by article.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Cluster(Base):

@@ -6,7 +6,7 @@ keeps what it read, adds its own new articles to it after each write, and reads 
 has not seen. That is only right while nobody else changes the index: before each batch, under
 SQLite's write lock, a mark of the index is compared with the one this writer left after its own
 last write, and the cache is emptied when another writer moved it. The mark is the largest
-article id in `band_keys` (another ingest or a crawl adds articles, whose ids only grow since
+article id (another ingest or a crawl adds articles with their keys, and ids only grow since
 articles are never deleted) and the index generation `archive check --repair` counts up when it
 rewrites keys. On PostgreSQL, where several workers write at once and ids are not committed in
 order, nothing is kept.
@@ -82,7 +82,8 @@ class EventPostings:
 
 
 def _index_mark(session: Session) -> tuple:
-    # max(article_id) is one seek in band_keys' article_id index.
+    # Every writer adds an article's keys in the transaction that adds the article, so the
+    # largest article id (one seek in the primary key) moves whenever the index grows.
     return tuple(session.execute(text(
-        "SELECT (SELECT coalesce(max(article_id), 0) FROM band_keys), "
+        "SELECT (SELECT coalesce(max(id), 0) FROM articles), "
         "(SELECT value FROM archive_meta WHERE key = :key)"), {"key": queries.INDEX_GENERATION}).one())

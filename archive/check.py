@@ -179,30 +179,24 @@ class BandKeyCensus:
             pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
             ids = pairs[:, 0]
             event_keys = _add_counts(event_keys, ids)
-            if len(event_sum) < len(event_keys):
-                event_sum = np.concatenate([event_sum, np.zeros(len(event_keys) - len(event_sum), np.uint64)])
+            event_sum = _padded(event_sum, len(event_keys))
             np.add.at(event_sum, ids, pairs[:, 1].view(np.uint64))
         return cls(copy_keys, event_keys, event_sum, articles)
 
     def orphans(self) -> list[int]:
         """Article ids with keys in the index but no article."""
         size = max(len(self.copy_keys), len(self.event_keys))
-        keyed = np.zeros(size, bool)
-        keyed[: len(self.copy_keys)] |= self.copy_keys > 0
-        keyed[: len(self.event_keys)] |= self.event_keys > 0
-        exists = np.zeros(size, bool)
-        exists[: min(size, len(self.articles))] = self.articles[:size]
-        return np.flatnonzero(keyed & ~exists).tolist()
+        keyed = (_padded(self.copy_keys, size) + _padded(self.event_keys, size)) > 0
+        return np.flatnonzero(keyed & ~_padded(self.articles, size)[:size]).tolist()
 
     def wrong_copy_keys(self, bands: int) -> list[int]:
         """Articles without exactly one copy-index key per band."""
         ids = np.flatnonzero(self.articles)
-        counts = np.zeros(len(self.articles), np.int64)
-        counts[: min(len(self.copy_keys), len(counts))] = self.copy_keys[: len(counts)]
+        counts = _padded(self.copy_keys, len(self.articles))
         return ids[counts[ids] != bands].tolist()
 
     def event_keys_match(self, article_id: int, wanted: set[int]) -> bool:
-        """Whether the article's stored event keys are `wanted` (as unsigned 64-bit values)."""
+        """Whether the article's stored event keys are `wanted` (signed 64-bit keys, as stored)."""
         count = int(self.event_keys[article_id]) if article_id < len(self.event_keys) else 0
         stored = int(self.event_sum[article_id]) if article_id < len(self.event_sum) else 0
         return count == len(wanted) and stored == sum(wanted) % (1 << 64)
@@ -218,10 +212,16 @@ def _bools(id_chunks: Iterable[np.ndarray]) -> np.ndarray:
 def _add_counts(counts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """`counts` (grown as needed) plus one for each id in `ids`."""
     found = np.bincount(ids)
-    if len(found) > len(counts):
-        counts = np.concatenate([counts, np.zeros(len(found) - len(counts), np.int64)])
+    counts = _padded(counts, len(found))
     counts[: len(found)] += found
     return counts
+
+
+def _padded(values: np.ndarray, size: int) -> np.ndarray:
+    """`values` with zeros (False) appended up to `size` items; as it is when already that long."""
+    if len(values) >= size:
+        return values
+    return np.concatenate([values, np.zeros(size - len(values), values.dtype)])
 
 
 def _event_index_mismatches(session: Session, settings: Settings, census: BandKeyCensus) -> Iterator[int]:
@@ -235,7 +235,7 @@ def _event_index_mismatches(session: Session, settings: Settings, census: BandKe
         last = rows[-1][0]
         for article_id, terms in rows:
             wanted = {k for _, k in events.index_keys(terms or {}, settings.event_sketch)}
-            if not census.event_keys_match(article_id, {k % (1 << 64) for k in wanted}):
+            if not census.event_keys_match(article_id, wanted):
                 yield article_id
 
 

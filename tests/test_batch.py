@@ -512,3 +512,41 @@ def test_event_centroids_are_read_for_events_an_article_may_join_only(db_url, mo
             assert "https://reprint.example/1" in urls and stored.size == len(urls)
             shared = set(before) & set(stored.centroid)
             assert shared and sum(stored.centroid[t] for t in shared) > sum(before[t] for t in shared) + 0.5
+
+
+def test_an_article_reads_the_event_postings_of_its_window_only(db_url, monkeypatch):
+    """Event keys are filed under their article's 4-day period (migration 0008): an article with
+    every salient term of one published two months earlier does not even see it as a candidate
+    (its membership is not looked up), while one published the next day does and joins its event."""
+    from archive.db import bulk
+
+    rng = random.Random(37)
+    text = synthetic_text(rng, 240)
+
+    def reworded() -> str:  # the same terms, none of the word sequences: no copy, one event
+        words = text.split()
+        rng.shuffle(words)
+        return " ".join(words)
+
+    read: list[int] = []
+    real = bulk.memberships
+    monkeypatch.setattr(bulk, "memberships", lambda session, ids: read.extend(ids) or real(session, ids))
+    record = {"title": "Storm", "source": "news"}
+    with open_archive(db_url, 1) as archive:
+        archive.upgrade()
+
+        def place(record_id: str, body: str, published: str) -> int:
+            read.clear()
+            archive.ingest_documents(documents([{**record, "id": record_id, "url": f"https://{record_id}.example/1",
+                                                 "text": body, "published": published}]))
+            return next(a["id"] for c in archive.clusters(kind="event") for a in c["articles"]
+                        if a["url"] == f"https://{record_id}.example/1")
+
+        first = place("o", text, "2025-01-01T08:00:00")
+        place("late", reworded(), "2025-03-01T08:00:00")
+        assert first not in read
+        near = place("near", reworded(), "2025-01-02T20:00:00")
+        assert first in read
+        events_of = {a["id"]: c["id"] for c in archive.clusters(kind="event") for a in c["articles"]}
+        assert events_of[near] == events_of[first]
+        assert len(set(events_of.values())) == 2

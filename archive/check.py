@@ -154,15 +154,14 @@ class BandKeyCensus:
     The index has no article_id index (migration 0007: one cost every move of the recent tier
     paid twice), so the checks read it whole, in two ranges of its primary key, instead of
     seeking each article's keys; numpy arrays indexed by article id keep that pass at about 30
-    bytes of memory per article. An article's event keys are compared by count and by the sum
-    modulo 2**64 of each key plus its band (the article's period) times an odd constant: the
-    keys are 64-bit hashes, so two different sets of one size agree on the sum by chance about
-    once in 2**64, and a key under another band changes the sum.
+    bytes of memory per article. An article's event keys are compared by count and by their
+    sum modulo 2**64: the keys are 64-bit hashes, so two different sets of one size agree on the
+    sum by chance about once in 2**64.
     """
 
     copy_keys: np.ndarray  # article id -> copy-index keys
     event_keys: np.ndarray  # article id -> event-index keys
-    event_sum: np.ndarray  # article id -> sum of its event keys with their bands (`_event_term`)
+    event_sum: np.ndarray  # article id -> sum of its event keys (uint64, wrapping)
     articles: np.ndarray  # article id -> whether the article exists
 
     @classmethod
@@ -175,13 +174,13 @@ class BandKeyCensus:
         for rows in bulk.stream_rows(session, copy_sql, bandindex.tiers(0)):
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             copy_keys = _add_counts(copy_keys, ids)
-        event_sql = "SELECT article_id, band, key FROM band_keys WHERE level IN (?, ?)"
+        event_sql = "SELECT article_id, key FROM band_keys WHERE level IN (?, ?)"
         for rows in bulk.stream_rows(session, event_sql, bandindex.tiers(1)):
-            triples = np.array(rows, dtype=np.int64).reshape(-1, 3)
-            ids = triples[:, 0]
+            pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            ids = pairs[:, 0]
             event_keys = _add_counts(event_keys, ids)
             event_sum = _padded(event_sum, len(event_keys))
-            np.add.at(event_sum, ids, triples[:, 2].view(np.uint64) + triples[:, 1].view(np.uint64) * _BAND_FACTOR)
+            np.add.at(event_sum, ids, pairs[:, 1].view(np.uint64))
         return cls(copy_keys, event_keys, event_sum, articles)
 
     def orphans(self) -> list[int]:
@@ -196,15 +195,11 @@ class BandKeyCensus:
         counts = _padded(self.copy_keys, len(self.articles))
         return ids[counts[ids] != bands].tolist()
 
-    def event_keys_match(self, article_id: int, wanted: set[tuple[int, int]]) -> bool:
-        """Whether the article's stored event keys are `wanted` ((band, key) pairs, as stored)."""
+    def event_keys_match(self, article_id: int, wanted: set[int]) -> bool:
+        """Whether the article's stored event keys are `wanted` (signed 64-bit keys, as stored)."""
         count = int(self.event_keys[article_id]) if article_id < len(self.event_keys) else 0
         stored = int(self.event_sum[article_id]) if article_id < len(self.event_sum) else 0
-        expected = sum(key + band * int(_BAND_FACTOR) for band, key in wanted) % (1 << 64)
-        return count == len(wanted) and stored == expected
-
-
-_BAND_FACTOR = np.uint64(0x9E3779B97F4A7C15)  # odd: distinct bands give distinct multiples modulo 2**64
+        return count == len(wanted) and stored == sum(wanted) % (1 << 64)
 
 
 def _bools(id_chunks: Iterable[np.ndarray]) -> np.ndarray:
@@ -233,14 +228,13 @@ def _event_index_mismatches(session: Session, settings: Settings, census: BandKe
     """Articles whose event-index keys are not those their stored event terms give."""
     last = 0
     while True:
-        rows = session.execute(select(Article.id, Article.event_terms, Article.published_at, Article.fetched_at)
-                               .where(Article.id > last).order_by(Article.id).limit(_CHUNK)).all()
+        rows = session.execute(select(Article.id, Article.event_terms).where(Article.id > last)
+                               .order_by(Article.id).limit(_CHUNK)).all()
         if not rows:
             return
         last = rows[-1][0]
-        for article_id, terms, published_at, fetched_at in rows:
-            when = events.indexed_at(published_at, fetched_at)
-            wanted = set(events.index_rows(terms or {}, when, settings.event_sketch))
+        for article_id, terms in rows:
+            wanted = {k for _, k in events.index_keys(terms or {}, settings.event_sketch)}
             if not census.event_keys_match(article_id, wanted):
                 yield article_id
 
@@ -308,14 +302,12 @@ def _rebuild_band_keys(session: Session, settings: Settings, article_ids: list[i
         session.execute(delete(BandKey).where(BandKey.level.in_(bandindex.tiers(level)),
                                               BandKey.article_id.in_(chunk)))
         rows = []
-        for article_id, signature, terms, published_at, fetched_at in session.execute(
-                select(Article.id, Article.signature, Article.event_terms, Article.published_at,
-                       Article.fetched_at).where(Article.id.in_(chunk))):
+        for article_id, signature, terms in session.execute(
+                select(Article.id, Article.signature, Article.event_terms).where(Article.id.in_(chunk))):
             if level == 0:
                 keys = sketch.band_keys(sketch.signature_from_bytes(signature), settings.sketch.bands, level=0)
             else:
-                when = events.indexed_at(published_at, fetched_at)
-                keys = events.index_rows(terms or {}, when, settings.event_sketch)
+                keys = events.index_keys(terms or {}, settings.event_sketch)
             rows += [{"level": level, "band": b, "key": k, "article_id": article_id} for b, k in dict.fromkeys(keys)]
         if rows:
             session.execute(BandKey.__table__.insert(), rows)

@@ -143,7 +143,7 @@ class _Replay:
         self.event_of: dict[int, NewCluster] = {}
         self.copy_postings: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.same_text: dict[str, list[int]] = defaultdict(list)
-        self.event_postings: dict[tuple[int, int], list[int]] = defaultdict(list)  # (band, term key)
+        self.event_postings: dict[int, list[int]] = defaultdict(list)
         self.shingles: dict[int, np.ndarray] = {}  # originals' shingles only
         self.stray_titles: dict[int, str | None] = {}  # headlines of bodies that carry none of them
         self.candidates: dict[int, matching.Candidate] = {}
@@ -167,11 +167,7 @@ class _Replay:
     def place(self, item: _Item) -> None:
         shingles = item.shingles(self.settings.sketch)
         copy_keys = sketch.band_keys(item.signature, self.settings.sketch.bands, level=0)
-        terms = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
-        # As placement files them: under the article's period, read in the periods of its window.
-        when = events.indexed_at(item.candidate.published_at, item.candidate.fetched_at)
-        event_keys = [(band, k) for band in events.window_bands(when, self.config.event_window_days)
-                      for k in terms]
+        event_keys = [k for _, k in events.index_keys(item.event_terms, self.settings.event_sketch)]
         self.candidates[item.id] = item.candidate
         if headline.stray_body(item.title, item.clean_text):
             self.stray_titles[item.id] = item.title
@@ -203,9 +199,8 @@ class _Replay:
         self.same_text[item.text_hash].append(item.id)
         for key in copy_keys:
             self.copy_postings[key].append(item.id)
-        band = events.index_band(when)
-        for key in terms:
-            self.event_postings[(band, key)].append(item.id)
+        for key in event_keys:
+            self.event_postings[key].append(item.id)
 
     def _forced(self, article_id: int, level: str, placed: dict[int, NewCluster]):
         """The cluster a must-link decision puts this article in (a partner already placed)."""

@@ -1,9 +1,7 @@
 """The nearest archived articles to a text, a file or a web page, without storing anything.
 
 The query goes through the same extraction and fingerprinting as ingest, then the same index
-lookups (copy LSH buckets, exact text hash, the capped event-term postings of the periods within
-the publication window of the query's date: its publication date, else today). Copies are found whenever they were archived; articles sharing its terms only near its
-date. Candidates are
+lookups (copy LSH buckets, exact text hash, the capped event-term postings). Candidates are
 ranked on their stored signatures and sizes (estimated Jaccard and containment) and event terms
 (cosine); those that could be copies are then verified on exact shingles, as placement does.
 The session only reads and is rolled back.
@@ -23,7 +21,7 @@ from sqlalchemy.orm import Session
 from archive.config import Settings
 from archive.core import events, headline, matching, sketch
 from archive.db import bulk
-from archive.db.models import Article, Source, utcnow
+from archive.db.models import Article, Source
 from archive.errors import BadInput, RejectedInput
 from archive.pipeline import extract as extraction
 from archive.pipeline.extract import MAX_DOCUMENT_BYTES, Document
@@ -97,10 +95,7 @@ def nearest(session: Session, settings: Settings, doc: Document, top: int = 10) 
     for ids in bulk.texts_by_hash(session, [fp.text_hash], CANDIDATES_PER_RESULT).values():
         hits.update({i: len(fp.copy_keys) for i in ids})
     cap = settings.event_sketch.bucket_limit
-    bands = events.window_bands(events.indexed_at(ex.published_at, doc.fetched_at or utcnow()),
-                                config.event_window_days)
-    pairs = [(band, k) for band in bands for _, k in fp.event_keys]
-    for ids in bulk.capped_postings(session, 1, pairs, cap).values():
+    for ids in bulk.capped_postings(session, 1, 0, [k for _, k in fp.event_keys], cap).values():
         hits.update(ids)
     ids = [i for i, _ in hits.most_common(max(top * CANDIDATES_PER_RESULT, config.max_candidates))]
     rows = session.execute(

@@ -49,8 +49,7 @@ def test_band_keys_lose_their_rowid_on_sqlite_and_keep_their_rows(sqlite_url):
     assert len(indexed) > 40 and not has_rowid()
     migrate.upgrade(sqlite_url, "0005")  # already there: nothing to do
     command.downgrade(migrate.alembic_config(sqlite_url), "0004")
-    before_0008 = sorted((level, 0 if level in (1, 3) else band, key, i) for level, band, key, i in indexed)
-    assert rows() == before_0008 and has_rowid()
+    assert rows() == indexed and has_rowid()
     migrate.upgrade(sqlite_url)
     assert rows() == indexed and not has_rowid()
     assert "ix_band_keys_article_id" not in {ix["name"] for ix in inspect(engine).get_indexes("band_keys")}
@@ -118,50 +117,6 @@ def test_band_keys_lose_their_article_index_and_the_archive_still_checks(db_url,
                 conn.execute(text("DELETE FROM band_keys WHERE article_id = 2 AND level IN (0, 2) AND band = 3"))
             report = archive.check()
             assert [(v.rule, v.examples) for v in report.violations] == [("band-keys-copy", [2])]
-    finally:
-        engine.dispose()
-    command.check(migrate.alembic_config(db_url))
-
-
-def test_event_keys_move_to_their_articles_periods_and_back(db_url):
-    """0008: event keys (levels 1 and 3) are stored under the band of their article's period;
-    down they go back to band 0, up again to the same rows, and the archive still checks."""
-    import datetime as dt
-
-    from sqlalchemy import text
-
-    from archive.api import Archive
-    from archive.config import load_settings
-    from archive.core import events
-    from tests.conftest import SEEDS
-
-    settings = load_settings({"ARCHIVE_DATABASE_URL": db_url})
-    with Archive(settings) as archive:
-        archive.ingest_paths([SEEDS])
-    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
-
-    def rows() -> list:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT level, band, key, article_id FROM band_keys ORDER BY 1, 2, 3, 4")).all()
-
-    try:
-        with engine.connect() as conn:
-            dates = {i: p or f for i, p, f in conn.execute(text("SELECT id, published_at, fetched_at FROM articles"))}
-        dates = {i: dt.datetime.fromisoformat(d) if isinstance(d, str) else d for i, d in dates.items()}  # SQLite
-        indexed = rows()
-        event_rows = [r for r in indexed if r[0] in (1, 3)]
-        assert len(event_rows) >= 20
-        assert all(band == events.index_band(dates[i]) for _, band, _, i in event_rows)
-        assert {band for _, band, _, _ in event_rows} != {0}
-        command.downgrade(migrate.alembic_config(db_url), "0007")
-        assert sorted(r for r in rows() if r[0] in (1, 3)) == sorted((lv, 0, k, i) for lv, _, k, i in event_rows)
-        assert [r for r in rows() if r[0] in (0, 2)] == [r for r in indexed if r[0] in (0, 2)]
-        migrate.upgrade(db_url)
-        assert rows() == indexed
-        with Archive(settings) as archive:
-            assert archive.check().ok
-            seed = sorted(SEEDS.iterdir())[0]
-            assert archive.similar(path=str(seed))["results"]
     finally:
         engine.dispose()
     command.check(migrate.alembic_config(db_url))

@@ -15,7 +15,6 @@ sum divided by their count), so one bridging article cannot pull two events toge
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import heapq
 import json
@@ -202,14 +201,12 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int, int]]:
-    """(0, key) pairs of the event index: signed xxh64 of the `index_terms` most salient terms.
+    """(0, key) rows of the event index: signed xxh64 of the `index_terms` most salient terms.
 
     The event level is an inverted index of salient terms rather than a MinHash LSH: two write-ups
     of one event share few of their top terms (the seeds share 2 of their top 16), which a sampled
-    sketch misses a third of the time. A key is stored under the band of the article's period
-    (`index_band`), and read in the periods the publication window covers (`window_bands`), each
-    period's postings newest first and capped at `bucket_limit`, so the cost per article stays
-    flat as the archive grows.
+    sketch misses a third of the time. Each term's postings are read newest first and capped at
+    `bucket_limit`, so the cost per article stays flat as the archive grows.
     """
     real = ((t, w) for t, w in vector.items() if not anchors.is_anchor(t))
     top = sorted(real, key=lambda kv: (-kv[1], kv[0]))[: config.index_terms]
@@ -218,52 +215,6 @@ def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int,
         digest = xxhash.xxh64_intdigest(term.encode("utf-8"), seed=1)
         keys.append((0, digest - (1 << 64) if digest >= (1 << 63) else digest))
     return keys
-
-
-# The event index's period: a key is stored under the band of its article's period, so the
-# postings an article reads are those of the periods its publication window covers, not the
-# newest ones of a term whose last uses may lie months back (most of them outside the window,
-# yet their memberships and clusters were read). It also keeps the keys of recent articles
-# together in the index, which is what keeps reading and writing them cheap in a large archive.
-# An undated article is filed under its fetch date, as news of the day it was crawled.
-INDEX_DAYS = 4
-_EPOCH = dt.datetime(1970, 1, 1)
-_BAND_RANGE = (-32768, 32767)  # a SMALLINT column: 4-day periods from 1611 to 2328
-
-
-def indexed_at(published_at: dt.datetime | None, fetched_at: dt.datetime) -> dt.datetime:
-    """The date the event index files an article under: its publication date, else its fetch date."""
-    return published_at or fetched_at
-
-
-def index_band(when: dt.datetime) -> int:
-    """The event-index band of an article filed under `when` (naive UTC, `indexed_at`): its
-    `INDEX_DAYS`-day period since 1970, clamped to what the column holds."""
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    band = (when - _EPOCH).days // INDEX_DAYS
-    return min(max(band, _BAND_RANGE[0]), _BAND_RANGE[1])
-
-
-def window_bands(when: dt.datetime, window_days: float) -> list[int]:
-    """The bands of every period within `window_days` of `when`: where an article filed under
-    `when` looks for the events it may join (`archive.core.matching.within_window`)."""
-    span = dt.timedelta(days=window_days)
-    try:
-        low = index_band(when - span)
-    except OverflowError:  # within the window of year 1
-        low = _BAND_RANGE[0]
-    try:
-        high = index_band(when + span)
-    except OverflowError:
-        high = _BAND_RANGE[1]
-    return list(range(low, high + 1))
-
-
-def index_rows(vector: dict[str, float], when: dt.datetime, config: EventConfig) -> list[tuple[int, int]]:
-    """(band, key) pairs of the event index an article filed under `when` is stored under."""
-    band = index_band(when)
-    return [(band, key) for _, key in index_keys(vector, config)]
 
 
 def add_to_sum(total: dict[str, float], vector: dict[str, float], limit: int) -> dict[str, float]:

@@ -166,35 +166,33 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
     return out
 
 
-def capped_postings(session: Session, level: int, keys: Iterable[tuple[int, int]],
-                    cap: int) -> dict[tuple[int, int], list[int]]:
-    """(band, key) -> the `cap` newest article ids indexed under it, newest first, in a few
-    statements (on PostgreSQL two arrays into a LATERAL top-`cap` seek; on SQLite a UNION ALL of
-    them, one per pair and tier of the index)."""
-    out: dict[tuple[int, int], list[int]] = {}
+def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int) -> dict[int, list[int]]:
+    """key -> the `cap` newest article ids indexed under it, newest first, in a few statements
+    (on PostgreSQL an array of keys into a LATERAL top-`cap` seek; on SQLite a UNION ALL of them,
+    one per key and tier of the index)."""
+    out: dict[int, list[int]] = {}
     distinct = sorted(set(keys))
     if _is_postgresql(session):
-        sql = ("SELECT w.band, w.key, s.article_id FROM unnest(?::smallint[], ?::bigint[]) AS w(band, key) "
-               "CROSS JOIN LATERAL (SELECT article_id FROM band_keys WHERE level = ? AND band = w.band "
-               "AND key = w.key ORDER BY article_id DESC LIMIT ?) AS s")
+        sql = ("SELECT w.key, s.article_id FROM unnest(?::bigint[]) AS w(key) CROSS JOIN LATERAL "
+               "(SELECT article_id FROM band_keys WHERE level = ? AND band = ? AND key = w.key "
+               "ORDER BY article_id DESC LIMIT ?) AS s")
         for part in chunks(distinct, CHUNK):
-            params = [[b for b, _ in part], [k for _, k in part], level, cap]
-            for band, key, article_id in _driver_rows(session, sql, params):
-                out.setdefault((band, key), []).append(article_id)
+            for key, article_id in _driver_rows(session, sql, [list(part), level, band, cap]):
+                out.setdefault(key, []).append(article_id)
     else:
-        # One top-`cap` seek per pair and tier: with both tiers in one `level IN` the newest first
+        # One top-`cap` seek per key and tier: with both tiers in one `level IN` the newest first
         # order of the index is lost, and every posting of a frequent term would be read and sorted.
         for part in chunks(distinct, _UNION_CHUNK // 2):
             selects, params = [], []
-            for i, ((band, key), stored_level) in enumerate(itertools.product(part, bandindex.tiers(level))):
+            for i, (key, stored_level) in enumerate(itertools.product(part, bandindex.tiers(level))):
                 selects.append(
-                    f"SELECT * FROM (SELECT band, key, article_id FROM band_keys WHERE level = ? AND band = ? "
+                    f"SELECT * FROM (SELECT key, article_id FROM band_keys WHERE level = ? AND band = ? "
                     f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
                 )
                 params += [stored_level, band, key, cap]
-            for band, key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
-                out.setdefault((band, key), []).append(article_id)
-    for ids in out.values():
+            for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
+                out.setdefault(key, []).append(article_id)
+    for key, ids in out.items():
         ids.sort(reverse=True)
         del ids[cap:]
     return out

@@ -135,8 +135,7 @@ class Article(Base):
 
 class BandKey(Base):
     """The persistent index: level 0 is the copy LSH (one row per band of the MinHash signature),
-    level 1 the event index (one row per salient term, in the band of the article's 4-day period:
-    `archive.core.events.index_band`, migration 0008)."""
+    level 1 the event index (band 0, one row per salient term; see `archive.core.events`)."""
 
     __tablename__ = "band_keys"
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 copy, 1 event

@@ -1,9 +1,7 @@
 """The event index's capped postings, kept between batches by the one process writing an SQLite archive.
 
-Every batch reads, for each salient term of its articles and each period of their publication
-windows, the `cap` newest articles indexed under that (band, key) pair
-(`archive.db.bulk.capped_postings`; the bands are periods, `archive.core.events.index_band`).
-Frequent terms of the current periods come back batch after batch, so the writer
+Every batch reads, for each salient term of its articles, the `cap` newest articles indexed under
+it (`archive.db.bulk.capped_postings`). Frequent terms come back batch after batch, so the writer
 keeps what it read, adds its own new articles to it after each write, and reads only the terms it
 has not seen. That is only right while nobody else changes the index: before each batch, under
 SQLite's write lock, a mark of the index is compared with the one this writer left after its own
@@ -25,22 +23,21 @@ from sqlalchemy.orm import Session
 
 from archive.db import bulk, queries
 
-# (band, key) pairs kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
+# Terms kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
 # 100, plus about 100 of array header), so about 50 MB at most.
 CACHE_TERMS = 100_000
-Pair = tuple[int, int]  # (band, key) of the event index
 _IDS = np.uint32
 _EMPTY = np.empty(0, dtype=_IDS)
 
 
 class EventPostings:
-    def __init__(self, cap: int, level: int = 1, max_terms: int = CACHE_TERMS):
-        self.cap, self.level, self.max_terms = cap, level, max_terms
-        self._terms: OrderedDict[Pair, np.ndarray] = OrderedDict()
+    def __init__(self, cap: int, level: int = 1, band: int = 0, max_terms: int = CACHE_TERMS):
+        self.cap, self.level, self.band, self.max_terms = cap, level, band, max_terms
+        self._terms: OrderedDict[int, np.ndarray] = OrderedDict()
         self._mark: tuple | None = None  # the index's mark after this writer's last batch
 
-    def read(self, session: Session, keys: Iterable[Pair]) -> dict[Pair, np.ndarray]:
-        """(band, key) -> ids newest first (at most `cap`; empty when none), for every pair asked."""
+    def read(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
+        """key -> ids newest first (at most `cap`; empty when none), for every key asked."""
         if session.get_bind().dialect.name != "sqlite":
             return self._from_database(session, set(keys))
         mark = _index_mark(session)
@@ -61,8 +58,8 @@ class EventPostings:
         out.update(found)
         return out
 
-    def added(self, session: Session, new_ids: Mapping[Pair, Sequence[int]]) -> None:
-        """After this writer indexed `new_ids` ((band, key) -> ids in the order written): put them in front."""
+    def added(self, session: Session, new_ids: Mapping[int, Sequence[int]]) -> None:
+        """After this writer indexed `new_ids` (key -> ids in the order written): put them in front."""
         if session.get_bind().dialect.name != "sqlite":
             return
         for key, ids in new_ids.items():
@@ -72,13 +69,13 @@ class EventPostings:
                 self._terms[key] = np.concatenate([newest, cached])[: self.cap]
         self._mark = _index_mark(session)
 
-    def _from_database(self, session: Session, keys: Sequence[Pair] | set[Pair]) -> dict[Pair, np.ndarray]:
+    def _from_database(self, session: Session, keys: Sequence[int] | set[int]) -> dict[int, np.ndarray]:
         if not keys:
             return {}
-        found = bulk.capped_postings(session, self.level, keys, self.cap)
+        found = bulk.capped_postings(session, self.level, self.band, keys, self.cap)
         return {key: np.array(found[key], dtype=_IDS) if key in found else _EMPTY for key in keys}
 
-    def _keep(self, key: Pair, ids: np.ndarray) -> None:
+    def _keep(self, key: int, ids: np.ndarray) -> None:
         self._terms[key] = ids
         if len(self._terms) > self.max_terms:
             self._terms.popitem(last=False)

@@ -2,8 +2,7 @@
 
 `Placer.place_batch` is the one placement function (a single article is a batch of one). It reads
 what the batch needs in a few statements (duplicates, copy LSH buckets, exact text hashes, the
-event index in the periods of the publication window, newest first with a cap per term and
-period, memberships, clusters), decides each article's
+event index read newest first with a cap per term, memberships, clusters), decides each article's
 placement in memory in input order, and writes the batch with multi-row statements. Articles of
 the batch are candidates for the ones after them, so two copies in one batch end in one cluster.
 
@@ -136,8 +135,6 @@ class _Article:
     outcome: Outcome | None = None
     db_band_hits: Counter | None = None  # candidates from the archive, counted once per batch
     db_event_ids: np.ndarray | None = None
-    band: int = 0  # the event index's band: its period (`events.index_band`)
-    event_pairs: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # read: window x terms
 
     @property
     def fp(self):
@@ -150,7 +147,6 @@ class _Article:
     @property
     def fetched_at(self) -> dt.datetime:
         return self.prepared.doc.fetched_at or self._now
-
 
     def candidate(self) -> matching.Candidate:
         ex = self.prepared.extracted
@@ -305,20 +301,15 @@ class _BatchPlacement:
         self.fresh = fresh
         self.config = placer.config
         self.cap = placer.settings.event_sketch.bucket_limit
-        window = self.config.event_window_days
-        for a in fresh:  # stored under its period; looks in every period its window covers
-            when = events.indexed_at(a.published_at, a.fetched_at)
-            a.band = events.index_band(when)
-            a.event_pairs = [(band, key) for band in events.window_bands(when, window) for _, key in a.fp.event_keys]
         # read from the database
         self.db_copy_postings: dict[tuple[int, int], list[int]] = {}
-        self.db_event_postings: dict[tuple[int, int], np.ndarray] = {}
+        self.db_event_postings: dict[int, np.ndarray] = {}
         self.db_same_text: dict[str, list[int]] = {}
         self.member_of: dict[int, dict[str, Any]] = {}  # article id -> {"copy": _Cluster | id, ...}
         self.clusters: dict[int, _Cluster] = {}
         # articles of this batch, once placed
         self.batch_copy_postings: dict[tuple[int, int], list[int]] = {}
-        self.batch_event_postings: dict[tuple[int, int], list[int]] = {}
+        self.batch_event_postings: dict[int, list[int]] = {}
         self.batch_same_text: dict[str, list[int]] = {}
         self.batch_articles: dict[int, _Article] = {}  # by id, once inserted
         # what to write
@@ -333,7 +324,7 @@ class _BatchPlacement:
         s = self.session
         self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
         self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
-        self.db_event_postings = self.placer.event_postings.read(s, {p for a in self.fresh for p in a.event_pairs})
+        self.db_event_postings = self.placer.event_postings.read(s, {k for a in self.fresh for _, k in a.fp.event_keys})
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
@@ -480,23 +471,22 @@ class _BatchPlacement:
         return hits
 
     def _event_ranked(self, a: _Article, limit: int) -> list[int]:
-        """The `limit` candidates sharing the most event terms within the article's window, each
-        (period, term)'s postings newest first and capped (the batch's articles before the
-        archive's), ties to the newest."""
+        """The `limit` candidates sharing the most event terms, each term's postings newest first
+        and capped (the batch's articles before the archive's), ties to the newest."""
         parts = []
-        for pair in a.event_pairs:
-            newest = self.batch_event_postings.get(pair)
+        for _, key in a.fp.event_keys:
+            newest = self.batch_event_postings.get(key)
             if newest:
                 parts.append(np.array(newest[-self.cap:], dtype=np.int64))
-                if len(newest) < self.cap and pair in self.db_event_postings:
-                    parts.append(self.db_event_postings[pair][:self.cap - len(newest)])
+                if len(newest) < self.cap and key in self.db_event_postings:
+                    parts.append(self.db_event_postings[key][:self.cap - len(newest)])
         if not parts:  # nothing from this batch: the archive's postings, gathered once
             if a.db_event_ids is None:
-                found = [self.db_event_postings[p] for p in a.event_pairs if p in self.db_event_postings]
+                found = [self.db_event_postings[k] for _, k in a.fp.event_keys if k in self.db_event_postings]
                 a.db_event_ids = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
             return _most_shared(a.db_event_ids, limit)
-        parts += [self.db_event_postings[p] for p in a.event_pairs
-                  if p in self.db_event_postings and p not in self.batch_event_postings]
+        parts += [self.db_event_postings[k] for _, k in a.fp.event_keys
+                  if k in self.db_event_postings and k not in self.batch_event_postings]
         return _most_shared(np.concatenate(parts), limit)
 
     def _ranked(self, a: _Article) -> tuple[list[int], list[int]]:
@@ -551,7 +541,7 @@ class _BatchPlacement:
         for key in a.fp.copy_keys:
             self.batch_copy_postings.setdefault(key, []).append(a.id)
         for _, key in a.fp.event_keys:
-            self.batch_event_postings.setdefault((a.band, key), []).append(a.id)
+            self.batch_event_postings.setdefault(key, []).append(a.id)
         self.member_of[a.id] = {COPY: a.copy_cluster, EVENT: a.event_cluster}
         if a.copy_cluster.representative_id == a.id:  # copies are checked against originals only
             self.placer._remember_shingles(a.id, a.fp.shingles)
@@ -700,7 +690,7 @@ class _BatchPlacement:
         copy_level, event_level = bandindex.write_level(s, 0), bandindex.write_level(s, 1)
         bulk.insert_rows(s, BandKey, ("level", "band", "key", "article_id"), sorted(
             [(copy_level, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
-            + [(event_level, a.band, key, a.id) for a in self.fresh for _, key in a.fp.event_keys]))
+            + [(event_level, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys]))
         self.placer.event_postings.added(s, self.batch_event_postings)
         for a in self.fresh:
             a.outcome.article_id = a.id

@@ -595,7 +595,10 @@ class _BatchPlacement:
         missing = [i for i in ids if i not in self.member_of]
         if missing:
             self._load_memberships(missing, with_clusters=False)
-        seen = dict.fromkeys(self.member_of[i].get(EVENT) for i in ids if i != a.id)
+        # An archived event is named by its id through archived articles and by its _Cluster
+        # through the batch's articles that joined it: one key for both, so it takes one of the
+        # `max_event_candidates` places and the result does not depend on where batches end.
+        seen = dict.fromkeys(_event_key(self.member_of[i].get(EVENT)) for i in ids if i != a.id)
         seen.pop(None, None)
         first = list(itertools.islice(seen, self.config.max_event_candidates))
         self._load_clusters([c for c in first if not isinstance(c, _Cluster)])
@@ -709,6 +712,11 @@ class _BatchPlacement:
         }
         row["event_id"] = c.event.id if c.event is not None else c.event_id
         return row
+
+
+def _event_key(event: "_Cluster | int | None") -> "_Cluster | int | None":
+    """An event as a candidate: its id once it has one, else (new in this batch) the cluster."""
+    return event.id if isinstance(event, _Cluster) and event.id is not None else event
 
 
 def _version(cluster: _Cluster) -> tuple:

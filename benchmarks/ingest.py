@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive.db.engine import SQLITE_CACHE_MB  # noqa: E402
+from archive.config import COMMIT_SIZE  # noqa: E402
 from benchmarks import corpus as corpus_mod  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ARCHIVE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -457,8 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="add the 1,000,000-article run")
     parser.add_argument("--workers", type=int, default=2, help="processes preparing batches (default 2)")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--commit-size", type=int, default=0,
-                        help="articles the writer places and commits at once (ARCHIVE_COMMIT_SIZE; 0: a batch)")
+    parser.add_argument("--commit-size", type=int, default=COMMIT_SIZE,
+                        help=f"articles the writer places and commits at once (ARCHIVE_COMMIT_SIZE; 0: a batch; "
+                             f"default {COMMIT_SIZE})")
     parser.add_argument("--sqlite-cache-mb", type=int, default=SQLITE_CACHE_MB,
                         help=f"SQLite's page cache per connection (ARCHIVE_SQLITE_CACHE_MB; default {SQLITE_CACHE_MB})")
     parser.add_argument("--workdir", type=Path, default=Path("bench-work"))

@@ -430,9 +430,10 @@ def test_commit_size_is_read_checked_and_passed_to_children(tmp_path):
     config = tmp_path / "archive.toml"
     config.write_text("[archive]\ncommit_size = 3000\n")
     assert load_settings({"ARCHIVE_CONFIG": str(config)}).commit_size == 3000
-    settings = load_settings({"ARCHIVE_CONFIG": str(config), "ARCHIVE_COMMIT_SIZE": "1000"})
-    assert settings.commit_size == 1000 and load_settings({}).commit_size == 0
-    assert load_settings(child_environment(settings, {})).commit_size == 1000
+    settings = load_settings({"ARCHIVE_CONFIG": str(config), "ARCHIVE_COMMIT_SIZE": "2500"})
+    assert settings.commit_size == 2500 and load_settings({}).commit_size == 1000
+    assert load_settings(child_environment(settings, {})).commit_size == 2500
+    assert load_settings({"ARCHIVE_COMMIT_SIZE": "0"}).commit_size == 0  # one batch
     for bad, reason in (("many", "whole number"), ("-5", "must be at least 0")):
         try:
             load_settings({"ARCHIVE_COMMIT_SIZE": bad})
@@ -528,3 +529,15 @@ def test_an_event_met_through_the_batch_and_the_archive_takes_one_place():
     placement.member_of = {1: {EVENT: 100}, 2: {EVENT: archived}, 3: {EVENT: 200}}
     article = _Article(index=0, prepared=None, url="https://news.example/new", source_name=None, id=4)
     assert placement._first_events(article, [2, 1, 3]) == [archived, other]
+
+
+def test_workers_prepare_a_whole_commit_ahead():
+    """While the writer places one commit the workers prepare the next: a commit of several
+    batches keeps that many in flight, never fewer than two per worker."""
+    from archive.pipeline.batch import PreparePool
+
+    for batch_size, commit_size, workers, expected in ((200, 1000, 2, 5), (500, 1000, 2, 4), (500, 0, 2, 4),
+                                                       (100, 250, 1, 3), (200, 3000, 4, 15)):
+        settings = dataclasses.replace(load_settings({}), batch_size=batch_size, commit_size=commit_size)
+        with PreparePool(settings, workers) as pool:
+            assert pool.in_flight == expected, (batch_size, commit_size, workers)

@@ -9,6 +9,7 @@ bounded so memory depends on the batch size, results handed back in input order;
 from __future__ import annotations
 
 import collections
+import ctypes
 import dataclasses
 import multiprocessing
 import os
@@ -192,13 +193,36 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _prepare_in_worker(items: list[Item], learned: Learned | None) -> PreparedBatch:
-    return prepare_batch(items, _worker_settings, learned)
+    try:
+        return prepare_batch(items, _worker_settings, learned)
+    finally:
+        _release_free_memory()
+
+
+def _release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system after a batch (glibc only): a worker
+    preparing batch after batch otherwise keeps the peak of every batch it prepared, about 13
+    MB more per worker after 30,000 articles."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl without it): nothing to trim
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 class PreparePool:
     """N worker processes preparing batches; `map` yields results in input order.
 
-    At most `2 * workers` batches are in flight, so memory depends on the batch size only. Workers
+    At most `2 * workers` batches are in flight, or one commit's worth when the writer commits
+    more (`commit_size`: the workers must prepare the next commit while the writer places one),
+    so memory depends on the batch and commit sizes only. Workers
     are spawned (not forked): a process that has run Twisted or opened database connections is
     not safe to fork.
     """
@@ -209,6 +233,7 @@ class PreparePool:
         settings.sketch.resolve()  # workers get the permutations pickled, not datasketch imported
         self.settings = settings
         self.workers = workers
+        self.in_flight = max(2 * workers, -(-settings.commit_size // settings.batch_size))
         self._executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker, initargs=(settings,),
@@ -221,7 +246,7 @@ class PreparePool:
         for chunk in chunks:
             known = _for_chunk(learned(), chunk) if learned else None
             pending.append(self._executor.submit(_prepare_in_worker, chunk, known))
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= self.in_flight:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

@@ -16,7 +16,8 @@ Partition = set[frozenset[str]]
 
 def start_ingest(url: str, paths: list[Path], log: Path, batch_size: int = 5) -> subprocess.Popen:
     """`archive ingest PATHS --json` in a child process; stdout and stderr go to `log`(.out/.err)."""
-    env = {**os.environ, "ARCHIVE_DATABASE_URL": url, "ARCHIVE_BATCH_SIZE": str(batch_size)}
+    # A commit per batch (ARCHIVE_COMMIT_SIZE 0), so a kill falls between many small commits.
+    env = {**os.environ, "ARCHIVE_DATABASE_URL": url, "ARCHIVE_BATCH_SIZE": str(batch_size), "ARCHIVE_COMMIT_SIZE": "0"}
     env.pop("ARCHIVE_CONFIG", None)
     return subprocess.Popen(ARCHIVE + ["ingest", *map(str, paths), "--json"], env=env,
                             stdout=log.with_suffix(".out").open("wb"), stderr=log.with_suffix(".err").open("wb"))

@@ -16,8 +16,9 @@ from tests.test_batch import corpus, documents, partition
 
 
 def _archive(url: str, recent: int, batch_size: int = 2) -> Archive:
+    # A commit per batch (commit_size 0), so that moves are checked after every small batch.
     settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size,
-                                   index_recent_articles=recent)
+                                   commit_size=0, index_recent_articles=recent)
     archive = Archive(settings)
     archive.upgrade()
     return archive

@@ -68,7 +68,7 @@ def documents(records: list[dict]) -> list[Document]:
 
 
 def open_archive(url: str, batch_size: int) -> Archive:
-    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size)
+    settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": url}), batch_size=batch_size, commit_size=0)
     return Archive(settings)
 
 

@@ -57,7 +57,8 @@ class SchedulerProcess:
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "archive", "scheduler", "run", "--poll", "0.5", "--lock-ttl", "5"],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), ARCHIVE_BATCH_SIZE=str(batch_size)),
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), ARCHIVE_BATCH_SIZE=str(batch_size),
+                                                          ARCHIVE_COMMIT_SIZE="0"),  # a commit per batch
         )
         self.started = dt.datetime.now(dt.timezone.utc)
 

@@ -18,7 +18,6 @@ import argparse
 import collections
 import dataclasses
 import hashlib
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -71,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(dir=opts.archive.parent) as work:
         copy = Path(work) / "archive.db"
-        with sqlite3.connect(opts.archive) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copyfile(opts.archive, copy)
+        source, target = sqlite3.connect(opts.archive), sqlite3.connect(copy)
+        try:
+            source.backup(target)  # a consistent copy, as benchmarks/writer.py makes, even while another process writes
+        finally:
+            source.close()
+            target.close()
         before = page_map(copy)
         size = opts.commit_size or 1_000_000_000
         settings = dataclasses.replace(load_settings({"ARCHIVE_DATABASE_URL": f"sqlite:///{copy}"}),

@@ -10,13 +10,11 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from archive.api import Archive
 from archive.config import load_settings
 from tests import runs, synth
-from tests.conftest import PG_ADMIN_URL
 
 
 @pytest.fixture
@@ -91,25 +89,36 @@ def gone_within(pid: int, seconds: float) -> bool:
     return False
 
 
-def terminate_transactions_until(url: str, proc, timeout: float = 60) -> int:
-    """Terminate the server processes of `url`'s database that are inside a transaction, trying
-    every few milliseconds on one admin connection until one is cut or `proc` has ended (the
-    ingest holds a transaction only part of the time: a new connection per try could miss it)."""
-    database = make_url(url).database
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+def cut_the_writer_inside_a_batch(url: str, proc, timeout: float = 60) -> int:
+    """Hold every placement lock stripe of `url`'s database, wait until the ingest's writer blocks
+    on one inside its batch transaction, terminate its server process, then let go; the pid cut.
+
+    Cutting whichever backend pg_stat_activity shows inside a transaction races the writer: the
+    snapshot may be a few milliseconds old, the transaction committed by the time the signal lands,
+    and the pool's pre-ping then reconnects unseen (CI saw the run end with status 0). A writer
+    waiting on an advisory lock is inside its transaction until something ends it."""
+    from archive.db.locks import LOCK_NAMESPACE, LOCK_STRIPES
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     deadline = time.monotonic() + timeout
     try:
-        with admin.connect() as conn:
-            while proc.poll() is None and time.monotonic() < deadline:
-                cut = len(conn.execute(text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db "
-                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client backend'"),
-                    {"db": database}).all())
-                if cut:
-                    return cut
-                time.sleep(0.002)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(pg_advisory_lock(:ns, s)) FROM generate_series(0, :n - 1) AS s"),
+                         {"ns": LOCK_NAMESPACE, "n": LOCK_STRIPES})
+            try:
+                while proc.poll() is None and time.monotonic() < deadline:
+                    waiting = conn.execute(text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND wait_event = 'advisory' "
+                        "AND xact_start IS NOT NULL")).scalars().all()
+                    if waiting:
+                        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": waiting[0]})
+                        return waiting[0]
+                    time.sleep(0.005)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
     finally:
-        admin.dispose()
+        engine.dispose()
     return 0
 
 
@@ -118,7 +127,7 @@ def test_postgresql_connection_lost_mid_run_fails_cleanly_and_next_run_picks_up(
         pytest.skip("a PostgreSQL fault")
     proc = runs.start_ingest(db_url, [tmp_path / "in"], tmp_path / "cut")
     wait_for_articles(db_url, proc, 10)
-    assert terminate_transactions_until(db_url, proc), "the run ended before a transaction of it could be cut"
+    assert cut_the_writer_inside_a_batch(db_url, proc), "the run ended before its writer could be cut"
     status = proc.wait(timeout=120)
     err = (tmp_path / "cut.err").read_text()
     assert status == 2, err

@@ -270,8 +270,8 @@ def titles_and_texts(session: Session, article_ids: Iterable[int]) -> list[tuple
     """(article id, title, clean text) of each article."""
     out: list[tuple[int, str | None, str | None]] = []
     for part in chunks(sorted(set(article_ids))):
-        out.extend(session.execute(
-            select(Article.id, Article.title, Article.clean_text).where(Article.id.in_(part))).tuples())
+        out.extend(tuple(row) for row in session.execute(
+            select(Article.id, Article.title, Article.clean_text).where(Article.id.in_(part))))
     return out
 
 

@@ -58,6 +58,7 @@ def test_walk_jsonl_and_rejections(tmp_path):
         json.dumps({"url": 5, "text": "x"}),
         json.dumps(["a list"]),
         json.dumps({"url": "https://example.test/2", "title": "Two", "text": "Body two.", "published": "2025-03-17"}),
+        '{"url": "https://example.test/3", "text": "a line cut off mid-stri',
     ]
     with gzip.open(tmp_path / "dump.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -65,7 +66,9 @@ def test_walk_jsonl_and_rejections(tmp_path):
     docs = [i for i in items if isinstance(i, Document)]
     rejected = [i for i in items if isinstance(i, Rejection)]
     assert sorted(d.location.rsplit("/", 1)[-1] for d in docs) == ["a.txt", "dump.jsonl.gz:1", "dump.jsonl.gz:5"]
-    assert sorted(r.reason for r in rejected) == ["bad-field", "bad-json", "bad-json", "not-found"]
+    assert sorted(r.reason for r in rejected) == ["bad-field", "bad-json", "bad-json", "bad-json", "not-found"]
+    cut = next(r for r in rejected if r.location.endswith(":6"))
+    assert cut.detail.startswith("Unterminated string"), cut.detail  # not the newline's "Invalid control character"
     record = next(d for d in docs if d.location.endswith(":5"))
     ex = extract(record)
     assert (ex.title, ex.text, ex.published_at.date().isoformat()) == ("Two", "Body two.", "2025-03-17")

@@ -258,7 +258,9 @@ def load_jsonl_stream(stream, name: str) -> Iterator[Item]:
 def record_document(line: bytes, location: str) -> Item:
     """A Document from one JSONL line, or a Rejection saying which field is wrong."""
     try:
-        record = json.loads(line)
+        # Without its line end, a line cut short reads "Unterminated string", not "Invalid
+        # control character" (the newline inside the unfinished string).
+        record = json.loads(line.rstrip(b"\r\n"))
     except (ValueError, UnicodeDecodeError) as exc:
         return Rejection(location, "bad-json", str(exc)[:200])
     if not isinstance(record, dict):

@@ -332,9 +332,7 @@ class _BatchPlacement:
         clusters, first_events = set(), []
         for a, copy_ids, event_ids in wanted:  # the clusters decide() will look at, read at once
             clusters.update(self.member_of[i].get(COPY) for i in copy_ids)
-            events_seen = dict.fromkeys(self.member_of[i].get(EVENT) for i in event_ids if i != a.id)
-            events_seen.pop(None, None)
-            first = list(itertools.islice(events_seen, self.config.max_event_candidates))
+            first = self._first_event_keys(a, event_ids)
             first_events.append((a, first))
             clusters.update(first)
         clusters.discard(None)
@@ -595,15 +593,21 @@ class _BatchPlacement:
         missing = [i for i in ids if i not in self.member_of]
         if missing:
             self._load_memberships(missing, with_clusters=False)
-        # An archived event is named by its id through archived articles and by its _Cluster
-        # through the batch's articles that joined it: one key for both, so it takes one of the
-        # `max_event_candidates` places and the result does not depend on where batches end.
-        seen = dict.fromkeys(_event_key(self.member_of[i].get(EVENT)) for i in ids if i != a.id)
-        seen.pop(None, None)
-        first = list(itertools.islice(seen, self.config.max_event_candidates))
+        first = self._first_event_keys(a, ids)
         self._load_clusters([c for c in first if not isinstance(c, _Cluster)])
         clusters = (c if isinstance(c, _Cluster) else self.clusters.get(c) for c in first)
         return list(dict.fromkeys(c for c in clusters if c is not None))
+
+    def _first_event_keys(self, a: _Article, ids: list[int]) -> list:
+        """The first `max_event_candidates` distinct events of candidates `ids` (not `a` itself):
+        an archived event's id, or the _Cluster of one new in this batch.
+
+        An archived event is named by its id through archived articles and by its _Cluster
+        through the batch's articles that joined it: one key for both, so it takes one of the
+        places and the result does not depend on where batches end."""
+        seen = dict.fromkeys(_event_key(self.member_of[i].get(EVENT)) for i in ids if i != a.id)
+        seen.pop(None, None)
+        return list(itertools.islice(seen, self.config.max_event_candidates))
 
     def _new_cluster(self, kind: str, a: _Article, reason: str | None) -> _Cluster:
         when = a.published_at or a.fetched_at

@@ -9,7 +9,7 @@ Run it on an archive of the size that matters, with an input of one commit's siz
     python benchmarks/dirty_pages.py --archive bench-work/archive-225000.db --input next-500.jsonl.zst
     python benchmarks/dirty_pages.py --archive A.db --input next-2000.jsonl.zst --commit-size 2000
 
-Only SQLite archives (the copy is a file copy); needs an SQLite built with `dbstat` (Python's is).
+Only SQLite archives (the copy is made with SQLite's backup); needs an SQLite built with `dbstat` (Python's is).
 """
 
 from __future__ import annotations

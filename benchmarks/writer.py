@@ -18,7 +18,7 @@ same input.
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --sqlite-cache-mb 64 256
 
-Only SQLite archives: the copy is a file copy.
+Only SQLite archives: the copy is made with SQLite's backup.
 """
 
 from __future__ import annotations

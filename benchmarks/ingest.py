@@ -372,7 +372,7 @@ def _share(r: dict, which: str) -> str:
 def report_run(label: str, r: dict) -> None:
     n = r["read"]
     stages = "  ".join(f"{k} {1000 * r['timings'].get(k, 0.0) / n:.2f}" for k in
-                       ("read", "extract", "fingerprint", "candidates", "place", "write", "index move"))
+                       ("read", "extract", "fingerprint", "candidates", "place", "write", "index move", "phrase fold"))
     sim = r["similar"]
     similar = (f"similar median {sim['median_ms']:.1f} ms, p95 {sim['p95_ms']:.1f} ms" if "median_ms" in sim
                else f"similar: {sim.get('skipped')}")

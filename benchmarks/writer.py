@@ -96,7 +96,8 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
         return {
             "articles": summary.read, "new": summary.new, "copies": summary.copies,
             "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n,
-            "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n for k in ("candidates", "place", "write", "index move")},
+            "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n
+                          for k in ("candidates", "place", "write", "index move", "phrase fold")},
             "placements": placement_digest(db, first_new),
             "read_kb": io["rchar"] / 1024 / n if io else None, "written_kb": io["wchar"] / 1024 / n if io else None,
         }

@@ -151,7 +151,9 @@ def test_commits_of_several_batches_place_like_single_batches(db_url, tmp_path):
             commits = []
             event.listen(archive.factory.kw["bind"], "commit", lambda _conn: commits.append(1))
             summary = archive.ingest_documents(docs)
-            results.append((partition(archive), (summary.new, summary.copies, summary.duplicates), len(commits)))
+            folds = 1 if archive.engine.dialect.name == "sqlite" else 0  # the phrase counts' fold at the end
+            results.append((partition(archive), (summary.new, summary.copies, summary.duplicates),
+                            len(commits) - folds))
     assert results[0][:2] == results[1][:2]
     assert results[0][2] - results[1][2] == batches_of_two - -(-len(docs) // 8)
 

@@ -120,3 +120,35 @@ def test_band_keys_lose_their_article_index_and_the_archive_still_checks(db_url,
     finally:
         engine.dispose()
     command.check(migrate.alembic_config(db_url))
+
+
+def test_source_phrases_recent_tier_comes_and_goes_without_losing_counts(db_url):
+    """0008 adds the recent tier of phrase counts (WITHOUT ROWID on SQLite); going down folds the
+    counts waiting there into source_phrases first."""
+    from sqlalchemy import text
+
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            source = conn.execute(text("INSERT INTO sources (name, kind, created_at) "
+                                       "VALUES ('a.example', 'web', '2025-03-17') RETURNING id")).scalar_one()
+            conn.execute(text("INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) "
+                              "VALUES (:s, 1, '', 2, '2025-03-17'), (:s, 2, '', 1, '2025-03-17')"), {"s": source})
+            conn.execute(text("INSERT INTO source_phrases_recent (source_id, phrase_hash, phrase, count, first_seen) "
+                              "VALUES (:s, 1, 'one', 3, '2025-03-18'), (:s, 3, '', 1, '2025-03-18')"), {"s": source})
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                sql = conn.execute(text("SELECT sql FROM sqlite_master "
+                                        "WHERE name = 'source_phrases_recent'")).scalar_one()
+            assert sql.rstrip().endswith("WITHOUT ROWID")
+        command.downgrade(migrate.alembic_config(db_url), "0007")
+        assert "source_phrases_recent" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT phrase_hash, count, phrase FROM source_phrases "
+                                     "ORDER BY phrase_hash")).all()
+        assert [tuple(r) for r in rows] == [(1, 5, "one"), (2, 1, ""), (3, 1, "")]
+        migrate.upgrade(db_url)
+        assert "source_phrases_recent" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    command.check(migrate.alembic_config(db_url))

@@ -67,19 +67,34 @@ def test_strip_learned_keeps_other_sentences_of_a_line():
 
 def test_phrase_counts_add_up_across_batches(archive):
     """The per-batch upsert (one statement per chunk on both databases) adds to existing counts,
-    for keys across the whole signed 64-bit range, and returns the counts after adding."""
+    for keys across the whole signed 64-bit range, and returns the counts after adding; on SQLite
+    the counts wait in the recent tier, and a phrase counted partly in each tier is counted and
+    learned as one, before and after the fold."""
     from archive.db import phrases
+
+    def stored(session):
+        return {(name, key): (count, phrase) for name, key, count, phrase in session.execute(
+            select(Source.name, SourcePhrase.phrase_hash, SourcePhrase.count, SourcePhrase.phrase).join(Source))}
 
     with archive.session() as session:
         session.add_all([Source(name="a.example", kind="web"), Source(name="b.example", kind="web")])
         session.flush()
         first = phrases.count(session, {("a.example", 1): ("one", 2), ("a.example", 2**63 - 1): ("big", 1),
                                         ("b.example", -(2**63)): ("negative", 1), ("unknown.example", 7): ("x", 1)})
+        staged = phrases.staged(session)
+        assert (stored(session) == {}) == staged  # SQLite: nothing in source_phrases before a fold
+        assert phrases.fold(session) == (3 if staged else 0)
         second = phrases.count(session, {("a.example", 1): ("one", 3), ("b.example", -(2**63)): ("negative", 1)})
+        assert phrases.learned(session, None, 5) == {"a.example": {1}}  # 2 folded + 3 recent on SQLite
+        assert phrases.learned(session, ["b.example"], 2) == {"b.example": {-(2**63)}}
+        phrases.describe(session, {("a.example", 1): "one"})
         session.commit()
-        counts = {(name, key): (count, phrase) for name, key, count, phrase in session.execute(
-            select(Source.name, SourcePhrase.phrase_hash, SourcePhrase.count, SourcePhrase.phrase).join(Source))}
+        phrases.fold(session)
+        assert phrases.fold(session) == 0  # the recent tier is empty after a fold
+        session.commit()
+        counts = stored(session)
+        assert phrases.learned(session, None, 5) == {"a.example": {1}}
     assert first == {("a.example", 1): 2, ("a.example", 2**63 - 1): 1, ("b.example", -(2**63)): 1}
     assert second == {("a.example", 1): 5, ("b.example", -(2**63)): 2}
-    assert counts == {("a.example", 1): (5, ""), ("a.example", 2**63 - 1): (1, ""),
+    assert counts == {("a.example", 1): (5, "one"), ("a.example", 2**63 - 1): (1, ""),
                       ("b.example", -(2**63)): (2, "")}

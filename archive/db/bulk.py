@@ -365,25 +365,41 @@ def execute_many(session: Session, sql: str, rows: list[tuple]) -> None:
             cursor.close()
 
 
-def add_phrase_counts(session: Session, rows: list[tuple[int, int, int]], now: dt.datetime) -> list[tuple]:
-    """Add (source id, phrase key, articles) to `source_phrases` (new rows with an empty text);
-    return (source id, phrase key, count after adding) of every row, so the learner needs no
-    read back. One statement per chunk: `unnest` arrays on PostgreSQL, a VALUES list on SQLite
-    (an executemany had PostgreSQL run the upsert once per row: 660,000 times for 60,000 articles)."""
-    upsert = ("ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count "
+def add_phrase_counts(session: Session, rows: list[tuple[int, int, int]], now: dt.datetime,
+                      table: str = "source_phrases") -> list[tuple]:
+    """Add (source id, phrase key, articles) to `table` (`source_phrases` or its recent tier; new
+    rows with an empty text); return (source id, phrase key, count there after adding) of every
+    row, so the learner needs no read back. One statement per chunk: `unnest` arrays on
+    PostgreSQL, a VALUES list on SQLite (an executemany had PostgreSQL run the upsert once per row:
+    660,000 times for 60,000 articles)."""
+    upsert = (f"ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = {table}.count + excluded.count "
               "RETURNING source_id, phrase_hash, count")
     out: list[tuple] = []
     if _is_postgresql(session):
-        sql = ("INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) "
+        sql = (f"INSERT INTO {table} (source_id, phrase_hash, phrase, count, first_seen) "
                "SELECT s, h, '', n, ? FROM unnest(?::integer[], ?::bigint[], ?::integer[]) AS t(s, h, n) " + upsert)
         for part in chunks(rows):
             out += _driver_rows(session, sql, [now, [r[0] for r in part], [r[1] for r in part], [r[2] for r in part]])
         return out
     stamp = now.strftime(_SQLITE_DATETIME)
     for part in chunks(rows, CHUNK // 4):
-        sql = ("INSERT INTO source_phrases (source_id, phrase_hash, phrase, count, first_seen) VALUES "
+        sql = (f"INSERT INTO {table} (source_id, phrase_hash, phrase, count, first_seen) VALUES "
                + ", ".join(["(?, ?, '', ?, ?)"] * len(part)) + " " + upsert)
         out += _driver_rows(session, sql, [v for source_id, key, n in part for v in (source_id, key, n, stamp)])
+    return out
+
+
+def phrase_counts(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """(source id, phrase key) -> count in `source_phrases`, for the pairs stored there."""
+    out: dict[tuple[int, int], int] = {}
+    for part in chunks(pairs, CHUNK // 2):
+        # The VALUES list drives the join, one key lookup per pair (`(a, b) IN (VALUES ...)`
+        # would have SQLite scan the table).
+        sql = ("WITH wanted(s, h) AS (VALUES " + ", ".join(["(?, ?)"] * len(part)) + ") "
+               "SELECT p.source_id, p.phrase_hash, p.count FROM wanted CROSS JOIN source_phrases AS p "
+               "ON p.source_id = wanted.s AND p.phrase_hash = wanted.h")
+        for source_id, key, n in _driver_rows(session, sql, [v for pair in part for v in pair]):
+            out[(source_id, key)] = n
     return out
 
 

@@ -266,6 +266,19 @@ class SourcePhrase(Base):
     first_seen: Mapped[timestamp] = mapped_column(default=utcnow)
 
 
+class RecentSourcePhrase(Base):
+    """Counts added since they were last folded into `source_phrases` (SQLite; see `archive.db.phrases`):
+    a phrase's count is its row there plus its row here."""
+
+    __tablename__ = "source_phrases_recent"
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    phrase_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    phrase: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[timestamp] = mapped_column(default=utcnow)
+    __table_args__ = ({"sqlite_with_rowid": False},)  # the key B-tree is the table: one write per row
+
+
 class SchedulerJob(Base):
     """APScheduler's job store, in the layout its SQLAlchemyJobStore expects (pickled job state).
 

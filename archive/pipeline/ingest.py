@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
-from archive.db import bandindex, locks, queries
+from archive.db import bandindex, locks, phrases, queries
 from archive.db.checkpoint import background_checkpoints
 from archive.pipeline import collection
 from archive.db.engine import first_line
@@ -134,6 +134,7 @@ class Ingestor:
     def finish_run(self, summary: Summary, status: str | None = None, error: str | None = None) -> Summary:
         summary.status = status or ("interrupted" if self._stop else "ok")
         summary.error = error
+        self._fold_phrases(summary, 0)  # `source_phrases` holds every count between runs
         summary.finished_at = utcnow()
         for attempt in range(1, locks.MAX_ATTEMPTS + 1):
             try:
@@ -217,7 +218,7 @@ class Ingestor:
 
     def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
         placed = self._place(articles, rejections, summary)
-        self._move_recent_keys(summary, len(articles))
+        self._tidy_recent_tiers(summary, len(articles))
         return placed
 
     def _place(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
@@ -239,9 +240,10 @@ class Ingestor:
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
         raise AssertionError("unreachable")
 
-    def _move_recent_keys(self, summary: Summary, placed: int) -> None:
-        """Move the band index's recent tier into the main one when it is due (SQLite only, see
-        `archive.db.bandindex`), checked once per `batch_size` articles placed."""
+    def _tidy_recent_tiers(self, summary: Summary, placed: int) -> None:
+        """Move the band index's recent tier into the main one and fold the recent counts of
+        source phrases, each when it is due (SQLite only, see `archive.db.bandindex` and
+        `archive.db.phrases`), checked once per `batch_size` articles placed."""
         self._unchecked += placed
         engine = self.factory.kw.get("bind")
         if self._unchecked < self.settings.batch_size or engine is None:
@@ -250,6 +252,12 @@ class Ingestor:
         started = time.process_time()
         bandindex.merge_if_due(engine, self.settings.index_recent_articles)
         summary.timings["index move"] = summary.timings.get("index move", 0.0) + time.process_time() - started
+        self._fold_phrases(summary, phrases.RECENT_ROWS)
+
+    def _fold_phrases(self, summary: Summary, limit: int) -> None:
+        started = time.process_time()
+        phrases.fold_if_due(self.factory, limit)
+        summary.timings["phrase fold"] = summary.timings.get("phrase fold", 0.0) + time.process_time() - started
 
     def _count(self, summary: Summary, outcome: Outcome) -> None:
         if outcome.status == "duplicate":

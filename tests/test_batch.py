@@ -246,6 +246,17 @@ def test_runs_collect_cycles_rarely_and_give_the_thresholds_back(sqlite_url):
         assert pool._executor.submit(gc.get_threshold).result() == collection.RUN_THRESHOLDS
 
 
+def test_workers_run_at_a_lower_priority_than_the_writer(sqlite_url):
+    """The workers yield the CPU to the one writer, which sets the rate on a large archive."""
+    import os
+
+    from archive.pipeline.batch import WORKER_NICENESS, PreparePool
+
+    assert WORKER_NICENESS > 0
+    with PreparePool(load_settings({"ARCHIVE_DATABASE_URL": sqlite_url}), 1) as pool:
+        assert pool._executor.submit(os.nice, 0).result() == min(os.nice(0) + WORKER_NICENESS, 19)
+
+
 def test_fmix32_equals_datasketch():
     from datasketch.minhash import _fmix
 

@@ -177,10 +177,19 @@ def _for_chunk(learned: Learned, chunk: list[Item]) -> Learned:
 _worker_settings: Settings | None = None
 
 
+# How much lower the workers' scheduling priority is than the writer's (Unix `nice`). The one
+# writer is the serial stage and sets the rate once the archive is large; the workers wait for it
+# most of the time, but when they run they take CPU from it on a machine with as many cores as
+# processes. Niced, they run when the writer does not need the core.
+WORKER_NICENESS = 5
+
+
 def _init_worker(settings: Settings) -> None:
     global _worker_settings
     _worker_settings = settings
     collection.for_runs()
+    if WORKER_NICENESS and hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 

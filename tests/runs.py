@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -71,3 +74,15 @@ def truth(files: list[Path]) -> Partition:
     for path in files:
         groups.setdefault(path.name.split("-")[0], set()).add(path.resolve().as_uri())
     return {frozenset(g) for g in groups.values()}
+
+
+@contextlib.contextmanager
+def sqlite_writer_holding_the_lock(url: str) -> Iterator[None]:
+    """Another writer mid-transaction on an SQLite archive, until the block ends (nothing written)."""
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()

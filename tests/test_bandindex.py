@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 
 from sqlalchemy import create_engine, text
 
 from archive.api import Archive
 from archive.config import child_environment, load_settings
 from archive.db import bandindex, bulk
+from tests import runs
 from tests.test_batch import corpus, documents, partition
 
 
@@ -114,17 +114,11 @@ def test_a_move_that_cannot_take_the_lock_is_left_for_later(sqlite_url, caplog):
         archive.ingest_documents(documents(corpus()[:6]))
         before = _keys_by_level(archive)
     assert set(before) == {2, 3}
-    path = sqlite_url.removeprefix("sqlite:///")
     impatient = create_engine(sqlite_url, connect_args={"timeout": 0.1})
-    holder = sqlite3.connect(path)
-    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
-    try:
+    with runs.sqlite_writer_holding_the_lock(sqlite_url):
         with caplog.at_level(logging.WARNING, logger="archive.db.bandindex"):
             assert bandindex.merge_if_due(impatient, 1) == 0
         assert "not moved" in caplog.text
-    finally:
-        holder.rollback()
-        holder.close()
     with _archive(sqlite_url, recent=10_000) as archive:
         assert _keys_by_level(archive) == before, "nothing half moved"
     assert bandindex.merge_if_due(impatient, 1) > 0

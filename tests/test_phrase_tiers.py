@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import sessionmaker
@@ -16,6 +15,7 @@ from archive.api import Archive
 from archive.config import load_settings
 from archive.db import phrases
 from archive.db.models import Source, SourcePhrase
+from tests import runs
 from tests.test_batch import documents
 from tests.test_quality_boilerplate import FOOTER, HEADER, story
 
@@ -95,15 +95,10 @@ def test_a_fold_that_cannot_take_the_lock_is_left_for_later(sqlite_url, caplog):
             phrases.count(session, {("a.example", 1): ("one", 2), ("a.example", 2): ("two", 1)})
             session.commit()
     impatient = sessionmaker(create_engine(sqlite_url, connect_args={"timeout": 0.1}))
-    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
-    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
-    try:
+    with runs.sqlite_writer_holding_the_lock(sqlite_url):
         with caplog.at_level(logging.WARNING, logger="archive.db.phrases"):
             assert phrases.fold_if_due(impatient, 1) == 0
         assert "not folded" in caplog.text
-    finally:
-        holder.rollback()
-        holder.close()
     assert phrases.fold_if_due(impatient, 3) == 0, "not due: fewer rows than the limit"
     assert phrases.fold_if_due(impatient, 1) == 2
     with impatient() as session:

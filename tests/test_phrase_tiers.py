@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from archive.api import Archive
 from archive.config import load_settings
+from archive.core.boilerplate import phrase_key
 from archive.db import phrases
 from archive.db.models import Source, SourcePhrase
 from tests import runs
@@ -49,7 +50,7 @@ def test_folds_during_and_after_a_run_count_and_clean_as_one_tier(db_url, tmp_pa
         expected = _state(archive)
     counts, texts, recent = expected
     assert recent == 0, "a run ends with every count in source_phrases"
-    learned_at, header = counts[("kelmor-daily.example", phrases_key(HEADER))]
+    learned_at, header = counts[("kelmor-daily.example", phrase_key(HEADER))]
     assert 5 <= learned_at < 12 and header == HEADER, "counted until learned, then removed before counting"
     assert sum(HEADER in t for t in texts.values()) < len(texts) == 24, "learned and removed from later articles"
 
@@ -61,16 +62,11 @@ def test_folds_during_and_after_a_run_count_and_clean_as_one_tier(db_url, tmp_pa
             assert summary.timings.get("phrase fold", 0) > 0
 
 
-def phrases_key(phrase: str) -> int:
-    from archive.core.boilerplate import phrase_key
-    return phrase_key(phrase)
-
-
 def test_counts_left_in_the_recent_tier_are_read_then_folded_by_the_next_run(sqlite_url):
     """A run killed between a commit and its fold leaves counts in the recent tier, committed with
     their articles: the next run learns from them and folds them."""
     footer = FOOTER.split(". ")[0] + "."
-    key = phrases_key(footer)
+    key = phrase_key(footer)
     with _archive(sqlite_url) as archive:
         with archive.session() as session:
             session.add(Source(name="kelmor-daily.example", kind="web"))

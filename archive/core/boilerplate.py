@@ -14,7 +14,7 @@ import re
 import xxhash
 
 from archive.core.clean import CleanResult, Removal
-from archive.core.normalize import canonical_text, is_cjk, squeeze_whitespace
+from archive.core.normalize import fold, is_cjk, squeeze_whitespace, tokens_of_folded
 
 HEAD = 3
 TAIL = 5
@@ -35,7 +35,11 @@ def _segments(line: str) -> list[str]:
 
 def phrase_key(phrase: str) -> int | None:
     """Signed 64-bit key of a phrase's canonical tokens (width, case and script folded)."""
-    canonical = canonical_text(phrase)
+    return _key_of_folded(fold(phrase))
+
+
+def _key_of_folded(folded: str) -> int | None:
+    canonical = " ".join(tokens_of_folded(folded))
     if not canonical:
         return None
     digest = xxhash.xxh64_intdigest(canonical.encode("utf-8"), seed=7)
@@ -44,13 +48,19 @@ def phrase_key(phrase: str) -> int | None:
 
 def edge_phrases(lines: list[str]) -> dict[int, str]:
     """key -> phrase of the sentences in the article's edge lines, each once."""
+    phrases = [segment for i in _edge_indexes(len(lines)) for segment in _segments(lines[i])
+               if MIN_CHARS <= len(segment) <= MAX_CHARS]
+    # Folded together: a segment holds no line break, and folding (NFKC, case folding, the
+    # character table) never joins or changes characters across one, so each part is the
+    # segment's own fold (checked by the count, folded one by one if ever not).
+    folded = fold("\n".join(phrases)).split("\n") if phrases else []
+    if len(folded) != len(phrases):
+        folded = [fold(p) for p in phrases]
     out: dict[int, str] = {}
-    for i in _edge_indexes(len(lines)):
-        for segment in _segments(lines[i]):
-            if MIN_CHARS <= len(segment) <= MAX_CHARS:
-                key = phrase_key(segment)
-                if key is not None:
-                    out.setdefault(key, segment)
+    for segment, folded_segment in zip(phrases, folded):
+        key = _key_of_folded(folded_segment)
+        if key is not None:
+            out.setdefault(key, segment)
     return out
 
 

@@ -136,14 +136,19 @@ def terms(text: str, folded: str | None = None, cjk: bool | None = None,
     return [t for t in toks if len(t) >= 3 or (t.isdigit() and len(t) >= 2)]
 
 
-def names(text: str) -> set[str]:
-    """Folded words written with a capital inside a line (not at its start): names, mostly."""
-    found = set()
-    for line in text.splitlines():
-        for m in _NAME_RE.finditer(line):
-            if m.start() > 0:
-                found.add(fold(m.group(0)))
-    return found
+@functools.lru_cache(maxsize=4)
+def names(text: str) -> frozenset[str]:
+    """Folded words written with a capital inside a line (not at its start): names, mostly.
+
+    Remembered for the last few texts: an article's term vector and its anchors both ask. The
+    words are ASCII letters, whose fold is their lower case.
+    """
+    return frozenset(m.group(0).lower() for m in _NAME_RE.finditer(text)
+                     if m.start() > 0 and text[m.start() - 1] not in _LINE_BREAKS)
+
+
+# What str.splitlines() splits on: a name right after one of these starts its line.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def term_vector(title: str | None, text: str, config: EventConfig, folded: str | None = None,
@@ -155,22 +160,24 @@ def term_vector(title: str | None, text: str, config: EventConfig, folded: str |
     counts = Counter(terms(text, folded, cjk, tokens))
     for t in terms(title or ""):
         counts[t] += config.title_weight
-    named = names(text) if lang != "zh" else set()
     weights: dict[str, float] = {}
     log = math.log
-    for (term, tf), w_idf in zip(counts.items(), idf_many(list(counts), lang)):
-        if _MAX_ZIPF - w_idf >= _COMMON_ZIPF:
-            continue
-        weight = (1.0 + log(tf)) * w_idf
-        if named and term in named:
-            weight *= config.name_weight
-        elif term.isdigit():
-            weight *= config.number_weight
-        if lang != "zh":
+    weighed = ((term, tf, w_idf) for (term, tf), w_idf in zip(counts.items(), idf_many(list(counts), lang))
+               if _MAX_ZIPF - w_idf < _COMMON_ZIPF)
+    if lang == "zh":
+        for term, tf, w_idf in weighed:
+            weights[term] = (1.0 + log(tf)) * w_idf * (config.number_weight if term.isdigit() else 1.0)
+    else:
+        named = names(text)
+        for term, tf, w_idf in weighed:
+            weight = (1.0 + log(tf)) * w_idf
+            if term in named:
+                weight *= config.name_weight
+            elif term.isdigit():
+                weight *= config.number_weight
             term = stem(term)
-            if weights.get(term, 0.0) >= weight:
-                continue
-        weights[term] = weight
+            if weights.get(term, 0.0) < weight:
+                weights[term] = weight
     top = _heaviest(weights, config.top_terms)
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {term: round(w / norm, 5) for term, w in top}
@@ -208,8 +215,7 @@ def index_keys(vector: dict[str, float], config: EventConfig) -> list[tuple[int,
     sketch misses a third of the time. Each term's postings are read newest first and capped at
     `bucket_limit`, so the cost per article stays flat as the archive grows.
     """
-    real = ((t, w) for t, w in vector.items() if not anchors.is_anchor(t))
-    top = sorted(real, key=lambda kv: (-kv[1], kv[0]))[: config.index_terms]
+    top = _heaviest({t: w for t, w in vector.items() if not anchors.is_anchor(t)}, config.index_terms)
     keys = []
     for term, _ in top:
         digest = xxhash.xxh64_intdigest(term.encode("utf-8"), seed=1)

@@ -56,10 +56,10 @@ class ZipfTable:
         SEEN_LIMIT words, so its memory stays bounded however many names and numbers pass.
         """
         seen = self._seen
-        found = [seen.get(w) for w in words]
-        missing = list({w for w, z in zip(words, found) if z is None})
-        if not missing:
+        found = list(map(seen.get, words))
+        if None not in found:
             return found
+        missing = list({w for w, z in zip(words, found) if z is None})
         if len(seen) + len(missing) > SEEN_LIMIT:
             seen.clear()
         seen.update(zip(missing, self._zipf_uncached(missing)))

@@ -12,8 +12,10 @@ prepared the articles identically.
     python benchmarks/prepare.py --input X.jsonl.zst --records 5000 --repeat 5 --json
     python benchmarks/prepare.py --input X.jsonl.zst --records 2000 --profile 30
 
-No source boilerplate is learned here (an ingest run learns it as it goes), so the extract stage
-does less than in a run.
+With `--learned-from ARCHIVE.db` each source's boilerplate already learned in that archive is
+stripped, as a run's workers strip it (without it the extract stage does less than in a run).
+
+    python benchmarks/prepare.py --input more.jsonl.zst --learned-from bench-work/archive-100000.db
 """
 
 from __future__ import annotations
@@ -52,6 +54,24 @@ def prepared_digest(batches: list) -> str:
     return h.hexdigest()[:12]
 
 
+def _learned(archive: Path, settings) -> dict[str, set[int]]:
+    """Each source's learned boilerplate keys in an existing SQLite archive (read only)."""
+    from sqlalchemy.orm import Session
+
+    from archive.db import phrases
+    from archive.db.engine import make_engine
+
+    if not archive.is_file():
+        raise SystemExit(f"{archive}: no such archive")
+    engine = make_engine(f"sqlite:///file:{archive}?mode=ro&uri=true")
+    try:
+        with Session(engine) as session:
+            learned = phrases.learned(session, None, settings.matching.source_boilerplate_articles)
+    finally:
+        engine.dispose()
+    return {name: keys for name, keys in learned.items() if keys}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", type=Path, required=True, help="JSONL(.gz/.zst) records")
@@ -61,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="instead of timing, print cProfile's N costliest functions of one pass")
+    parser.add_argument("--profile-sort", choices=("tottime", "cumulative"), default="tottime",
+                        help="order of the profile: time in a function itself, or with what it calls")
+    parser.add_argument("--learned-from", type=Path, metavar="ARCHIVE.db",
+                        help="strip the source boilerplate this SQLite archive has learned")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -69,25 +93,26 @@ def main(argv: list[str] | None = None) -> int:
     from archive.pipeline.batch import prepare_batch
 
     settings = load_settings({})
+    learned = _learned(args.learned_from, settings) if args.learned_from else None
     items = list(itertools.islice(loaders.load([args.input]), args.warm_up + args.records))
-    prepare_batch(items[:args.warm_up], settings)
+    prepare_batch(items[:args.warm_up], settings, learned)
     rest = items[args.warm_up:]
     chunks = [rest[i:i + args.batch_size] for i in range(0, len(rest), args.batch_size)]
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(lambda: [prepare_batch(c, settings) for c in chunks])
-        pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        profile.runcall(lambda: [prepare_batch(c, settings, learned) for c in chunks])
+        pstats.Stats(profile).sort_stats(args.profile_sort).print_stats(args.profile)
         return 0
     passes = []
     for _ in range(args.repeat):
         cpu = time.process_time()
-        out = [prepare_batch(c, settings) for c in chunks]
+        out = [prepare_batch(c, settings, learned) for c in chunks]
         cpu = time.process_time() - cpu
         stages = {k: sum(b.timings.get(k, 0.0) for b in out) for k in ("extract", "fingerprint")}
         passes.append({"total": cpu, **stages})
     n = max(len(rest), 1)
     result = {
-        "records": len(rest),
+        "records": len(rest), "learned_sources": len(learned or {}),
         "ms_per_article": {k: round(1000 * statistics.median(p[k] for p in passes) / n, 3) for k in passes[0]},
         "passes_ms": [round(1000 * p["total"] / n, 3) for p in passes],
         "digest": prepared_digest(out),

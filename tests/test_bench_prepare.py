@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks import prepare
-from tests.test_batch import corpus
+from tests.test_batch import corpus, documents, open_archive
 
 
 def _run(path, capsys) -> dict:
@@ -27,3 +27,23 @@ def test_times_the_stages_and_digests_what_was_prepared(tmp_path, capsys):
     records[10]["text"] += "\n\nOne more paragraph, about something else entirely."
     source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     assert _run(source, capsys)["digest"] != first["digest"]
+
+
+def test_strips_what_an_archive_has_learned(sqlite_url, tmp_path, capsys):
+    """With --learned-from, a source's learned boilerplate is stripped as a run's workers strip it."""
+    footer = "Subscribe to the Daily Example for more."
+    records = [{**r, "text": r["text"] + "\n\n" + footer, "source": "daily.example"}
+               for r in corpus(n_originals=14, seed=5) if r["id"].startswith("o")]
+    with open_archive(sqlite_url, 50) as archive:
+        archive.upgrade()
+        archive.ingest_documents(documents(records[:8]))
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[8:]), encoding="utf-8")
+    args = ["--input", str(source), "--warm-up", "1", "--records", "5", "--repeat", "1", "--json"]
+
+    assert prepare.main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert prepare.main(args + ["--learned-from", sqlite_url.removeprefix("sqlite:///")]) == 0
+    stripped = json.loads(capsys.readouterr().out)
+    assert plain["learned_sources"] == 0 and stripped["learned_sources"] == 1
+    assert stripped["digest"] != plain["digest"]

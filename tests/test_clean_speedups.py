@@ -101,3 +101,27 @@ def test_repeated_lines_are_grouped_by_their_squeezed_text():
     assert result.lines == ["关注我们", "a  b", "a b"]
     assert [r.text for r in result.removed] == lines[:3]
     assert len({squeeze_whitespace(line) for line in lines[:3]}) == 1
+
+
+def test_phrases_keyed_together_get_their_own_keys():
+    """Phrases folded as one text joined by line breaks key as each folded alone: no character's
+    fold reaches across a line break, whatever sits at a phrase's ends (combining marks, final
+    sigma, full-width and traditional forms, ligatures)."""
+    assert [c for c in _ALL if "\n" in normalize.fold(c)] == ["\n"]
+    rng = random.Random(5)
+    tricky = ["\u0301x", "x\u0301", "ΟΔΟΣ", "ﬁ", "Ａｂｃ！", "國際", "\u1100\u1161", "e\u0327\u0301", "ß", "İ"]
+    phrases = ["".join(rng.choice(tricky + ["ab ", "中文", "。", "!"]) for _ in range(rng.randint(1, 6)))
+               for _ in range(400)]
+    boilerplate._known_keys.clear()
+    assert boilerplate.phrase_keys(phrases) == [boilerplate.phrase_key(p) for p in phrases]
+    assert boilerplate.phrase_keys(phrases) == [boilerplate.phrase_key(p) for p in phrases]  # remembered
+
+
+def test_remembered_phrase_keys_stay_bounded(monkeypatch):
+    monkeypatch.setattr(boilerplate, "KNOWN_KEYS_LIMIT", 50)
+    boilerplate._known_keys.clear()
+    phrases = [f"Sentence number {i} of many." for i in range(120)]
+    for start in range(0, 120, 30):
+        assert boilerplate.phrase_keys(phrases[start:start + 30]) == [boilerplate.phrase_key(p) for p in
+                                                                      phrases[start:start + 30]]
+        assert len(boilerplate._known_keys) <= 50

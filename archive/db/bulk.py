@@ -71,8 +71,8 @@ def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dic
     """text hash -> up to `per_hash` ids of archived articles with that exact text."""
     out: dict[str, list[int]] = {}
     for part in chunks(list(set(hashes))):
-        rows = session.execute(select(Article.text_hash, Article.id).where(Article.text_hash.in_(part)))
-        for digest, article_id in rows:
+        where, params = _id_filter(session, "text_hash", part, "text")
+        for digest, article_id in _driver_rows(session, f"SELECT text_hash, id FROM articles WHERE {where}", params):
             ids = out.setdefault(digest, [])
             if len(ids) < per_hash:
                 ids.append(article_id)
@@ -198,10 +198,10 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
     return out
 
 
-def _id_filter(session: Session, column: str, ids: Sequence[int]) -> tuple[str, list]:
+def _id_filter(session: Session, column: str, ids: Sequence[int | str], array_type: str = "bigint") -> tuple[str, list]:
     """`column` among `ids`: `= ANY(array)` on PostgreSQL (one parameter), an IN list on SQLite."""
     if _is_postgresql(session):
-        return f"{column} = ANY(?::bigint[])", [list(ids)]
+        return f"{column} = ANY(?::{array_type}[])", [list(ids)]
     return f"{column} IN ({', '.join(['?'] * len(ids))})", list(ids)
 
 
@@ -296,8 +296,9 @@ def sketches(session: Session, article_ids: Iterable[int]) -> dict[int, tuple[by
     """article id -> (MinHash signature bytes, distinct shingle count)."""
     out: dict[int, tuple[bytes, int]] = {}
     for part in chunks(sorted(set(article_ids))):
-        rows = session.execute(select(Article.id, Article.signature, Article.shingle_count).where(Article.id.in_(part)))
-        out.update((article_id, (signature, count)) for article_id, signature, count in rows)
+        where, params = _id_filter(session, "id", part)
+        rows = _driver_rows(session, f"SELECT id, signature, shingle_count FROM articles WHERE {where}", params)
+        out.update((article_id, (bytes(signature), count)) for article_id, signature, count in rows)
     return out
 
 

@@ -554,3 +554,40 @@ def test_workers_prepare_a_whole_commit_ahead():
         settings = dataclasses.replace(load_settings({}), batch_size=batch_size, commit_size=commit_size)
         with PreparePool(settings, workers) as pool:
             assert pool.in_flight == expected, (batch_size, commit_size, workers)
+
+
+def test_first_events_read_only_the_memberships_they_need(sqlite_url):
+    """An article's first `max_event_candidates` events come from its best candidates: their
+    memberships are read up to where those events are found (all the rest in one more query
+    when the ones read do not give them), and the events are those a full read gives."""
+    from archive.db.engine import transaction
+    from archive.pipeline.store import EVENT, Placer, _Article, _BatchPlacement, _event_key
+
+    with open_archive(sqlite_url, 50) as archive:
+        archive.upgrade()
+        archive.ingest_documents(documents(corpus(n_originals=30, seed=11)))
+        settings = dataclasses.replace(archive.settings, matching=dataclasses.replace(
+            archive.settings.matching, max_event_candidates=3))
+        article = _Article(index=0, prepared=None, url="https://news.example/new", source_name=None, id=10_000)
+        with transaction(archive.factory) as session:
+            ids = [i for (i,) in session.execute(select(ClusterMember.article_id).distinct())]
+            random.Random(3).shuffle(ids)
+            full = _BatchPlacement(Placer(settings), session, fresh=[])
+            full._load_memberships(ids, with_clusters=False)
+            expected = list(dict.fromkeys(k for k in (_event_key(full.member_of[i].get(EVENT)) for i in ids) if k))[:3]
+            assert len(expected) == 3
+
+            seen: set = set()
+            for needed, i in enumerate(ids, 1):  # the candidates that give the first three events
+                seen.add(_event_key(full.member_of[i].get(EVENT)))
+                if len(seen - {None}) == 3:
+                    break
+            assert needed < len(ids)
+
+            lazy = _BatchPlacement(Placer(settings), session, fresh=[])
+            lazy.member_of = {i: full.member_of[i] for i in ids[:needed]}  # as look_up reads the best ones
+            assert lazy._first_event_keys(article, ids) == expected
+            assert set(lazy.member_of) == set(ids[:needed])  # nothing more read
+            lazy.member_of = {i: full.member_of[i] for i in ids[:needed - 1]}
+            assert lazy._first_event_keys(article, ids) == expected
+            assert set(lazy.member_of) == set(ids)  # the rest read at once, as the walk needed more

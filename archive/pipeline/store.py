@@ -327,7 +327,13 @@ class _BatchPlacement:
         self.db_event_postings = self.placer.event_postings.read(s, {k for a in self.fresh for _, k in a.fp.event_keys})
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
-        self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids},
+        # An article looks at its candidates' first `max_event_candidates` distinct events, which
+        # its best dozen or so candidates usually give: their memberships are read for the whole
+        # batch at once, the rest only for the articles that need them (a second query).
+        head = _EVENT_HEAD * self.config.max_event_candidates
+        self._load_memberships({i for _, copy_ids, event_ids in wanted for i in copy_ids + event_ids[:head]},
+                               with_clusters=False)
+        self._load_memberships({i for a, _, event_ids in wanted for i in self._unread_event_candidates(a, event_ids)},
                                with_clusters=False)
         clusters, first_events = set(), []
         for a, copy_ids, event_ids in wanted:  # the clusters decide() will look at, read at once
@@ -590,9 +596,6 @@ class _BatchPlacement:
 
     def _first_events(self, a: _Article, ids: list[int]) -> list[_Cluster]:
         """The first `max_event_candidates` distinct events of the candidates, read in one query."""
-        missing = [i for i in ids if i not in self.member_of]
-        if missing:
-            self._load_memberships(missing, with_clusters=False)
         first = self._first_event_keys(a, ids)
         self._load_clusters([c for c in first if not isinstance(c, _Cluster)])
         clusters = (c if isinstance(c, _Cluster) else self.clusters.get(c) for c in first)
@@ -604,10 +607,38 @@ class _BatchPlacement:
 
         An archived event is named by its id through archived articles and by its _Cluster
         through the batch's articles that joined it: one key for both, so it takes one of the
-        places and the result does not depend on where batches end."""
-        seen = dict.fromkeys(_event_key(self.member_of[i].get(EVENT)) for i in ids if i != a.id)
-        seen.pop(None, None)
-        return list(itertools.islice(seen, self.config.max_event_candidates))
+        places and the result does not depend on where batches end. Memberships not read yet
+        are read on the way, those of all the remaining candidates at once."""
+        unread = self._unread_event_candidates(a, ids)
+        if unread:
+            self._load_memberships(unread, with_clusters=False)
+        return self._walk_events(a, ids)[0]
+
+    def _unread_event_candidates(self, a: _Article, ids: list[int]) -> list[int]:
+        """The candidates from the first one whose membership `_first_event_keys` needs and has
+        not been read, to the end; none when the walk needs no more."""
+        at = self._walk_events(a, ids)[1]
+        return [i for i in ids[at:] if i not in self.member_of] if at < len(ids) else []
+
+    def _walk_events(self, a: _Article, ids: list[int]) -> tuple[list, int]:
+        """(the first `max_event_candidates` distinct event keys of `ids` whose memberships are
+        read, the position where the walk stopped: len(ids) when it found them all or ran out,
+        else the first candidate whose membership is unread)."""
+        limit = self.config.max_event_candidates
+        member_of = self.member_of
+        seen: dict = {}
+        for at, i in enumerate(ids):
+            if i == a.id:
+                continue
+            membership = member_of.get(i)
+            if membership is None:
+                return list(seen), at
+            key = _event_key(membership.get(EVENT))
+            if key is not None and key not in seen:
+                seen[key] = None
+                if len(seen) == limit:
+                    break
+        return list(seen), len(ids)
 
     def _new_cluster(self, kind: str, a: _Article, reason: str | None) -> _Cluster:
         when = a.published_at or a.fetched_at
@@ -716,6 +747,11 @@ class _BatchPlacement:
         }
         row["event_id"] = c.event.id if c.event is not None else c.event_id
         return row
+
+
+# Memberships read for the whole batch: those of each article's first _EVENT_HEAD x
+# max_event_candidates event candidates (it needs 11-14 to find its 10 first events, at 100,000).
+_EVENT_HEAD = 2
 
 
 def _event_key(event: "_Cluster | int | None") -> "_Cluster | int | None":

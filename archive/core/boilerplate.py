@@ -33,7 +33,7 @@ def _segments(line: str) -> list[str]:
     return list(_sentences(line))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _sentences(line: str) -> tuple[str, ...]:
     """`_segments`, remembered for the last lines: an article's edge lines are split to strip its
     source's learned boilerplate and again for its edge phrases."""
@@ -54,7 +54,7 @@ def _key_of_folded(folded: str) -> int | None:
     return digest - (1 << 64) if digest >= (1 << 63) else digest
 
 
-KNOWN_KEYS_LIMIT = 20_000  # phrases whose key a process remembers (a few MB)
+KNOWN_KEYS_LIMIT = 2_000  # phrases whose key a process remembers (well under a MB)
 _known_keys: dict[str, int | None] = {}
 _UNKNOWN = object()
 

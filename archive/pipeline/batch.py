@@ -70,8 +70,9 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
     fingerprint the batch at once; rejections pass through. The timings are CPU seconds of this
     process (what a stage costs, however busy the machine)."""
     t0 = time.process_time()
+    learning = settings.matching.source_boilerplate_articles > 0
     results: list[Result | None] = []
-    ready: list[tuple[int, Document, Extracted]] = []
+    ready: list[tuple[int, Document, Extracted, str | None, dict[int, str]]] = []
     for item in items:
         if isinstance(item, Rejection):
             results.append(item)
@@ -82,20 +83,20 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
         if isinstance(extracted, Rejection):
             results.append(extracted)
         else:
-            ready.append((len(results), item, extracted))
+            source = extraction.source_name(item, extracted)
+            # Right after the strip, which keyed the same edge sentences (`boilerplate.phrase_keys`).
+            edges = boilerplate.edge_phrases(extracted.lines) if learning and source else {}
+            ready.append((len(results), item, extracted, source, edges))
             results.append(None)
     t1 = time.process_time()
     try:
-        fps = fingerprint_batch([ex for _, _, ex in ready], settings.sketch, settings.event_sketch)
+        fps = fingerprint_batch([ex for _, _, ex, _, _ in ready], settings.sketch, settings.event_sketch)
     except (ValueError, TypeError, RecursionError, MemoryError):
-        fps = [_fingerprint_alone(doc, ex, settings) for _, doc, ex in ready]  # find the one that fails
-    learning = settings.matching.source_boilerplate_articles > 0
-    for (index, doc, ex), fp in zip(ready, fps):
+        fps = [_fingerprint_alone(doc, ex, settings) for _, doc, ex, _, _ in ready]  # find the one that fails
+    for (index, doc, ex, source, edges), fp in zip(ready, fps):
         if isinstance(fp, Rejection):
             results[index] = fp
             continue
-        source = extraction.source_name(doc, ex)
-        edges = boilerplate.edge_phrases(ex.lines) if learning and source else {}
         results[index] = Prepared(doc, ex, fp, doc.sha256, source, edges, raw.compress(doc.content))
     t2 = time.process_time()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})

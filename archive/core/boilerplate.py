@@ -60,9 +60,10 @@ _UNKNOWN = object()
 
 
 def phrase_keys(phrases: list[str]) -> list[int | None]:
-    """`phrase_key` of each phrase. The keys of the last few thousand phrases are remembered: an
-    article's edge sentences are keyed once to strip its source's learned boilerplate and again
-    for its edge phrases, and boilerplate sentences recur across a source's articles."""
+    """`phrase_key` of each phrase. The keys of the last KNOWN_KEYS_LIMIT or fewer phrases are
+    remembered: an article's edge sentences are keyed to strip its source's learned boilerplate
+    and then again for its edge phrases, and boilerplate sentences recur across a source's
+    articles."""
     known = _known_keys
     found = [known.get(p, _UNKNOWN) for p in phrases]
     missing = list(dict.fromkeys(p for p, key in zip(phrases, found) if key is _UNKNOWN))

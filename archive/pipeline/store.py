@@ -609,9 +609,10 @@ class _BatchPlacement:
         through the batch's articles that joined it: one key for both, so it takes one of the
         places and the result does not depend on where batches end. Memberships not read yet
         are read on the way, those of all the remaining candidates at once."""
-        unread = self._unread_event_candidates(a, ids)
-        if unread:
-            self._load_memberships(unread, with_clusters=False)
+        keys, at = self._walk_events(a, ids)
+        if at == len(ids):
+            return keys
+        self._load_memberships([i for i in ids[at:] if i not in self.member_of], with_clusters=False)
         return self._walk_events(a, ids)[0]
 
     def _unread_event_candidates(self, a: _Article, ids: list[int]) -> list[int]:

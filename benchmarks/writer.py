@@ -6,7 +6,8 @@ once beforehand and only the writer runs, in one process. This script prepares a
 input once (kept beside it as a pickle, reused while the input and the code's `Prepared` stay
 the same), copies the archive, places the batches as an ingest run does (background
 checkpoints, the run's collector thresholds, one transaction per batch), and prints the wall
-rate, the writer's CPU per article and per stage, the bytes it read and wrote per article (on
+rate, the writer's CPU per article and per stage (and its placing thread's alone, without the
+read-ahead and checkpoint threads beside it), the bytes it read and wrote per article (on
 Linux: pages missing from SQLite's cache, the log and its checkpoints; steadier than the rate on a
 shared machine), and a digest of every placement (the same
 digest from two versions of the code means they clustered the new articles identically).
@@ -17,6 +18,7 @@ same input.
     python benchmarks/writer.py --archive bench-work/archive-100000.db --input extra-10k.jsonl.zst
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --sqlite-cache-mb 64 256
+    python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --read-ahead on off
 
 Only SQLite archives: the copy is made with SQLite's backup.
 """
@@ -66,7 +68,7 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
 
 
 def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB,
-          index_recent_articles: int | None = None) -> dict:
+          index_recent_articles: int | None = None, read_ahead: bool = True) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -84,18 +86,17 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
             archive.upgrade()
             first_new = _max_article_id(db) + 1
             ingestor = archive.ingestor
-            io, wall, cpu = _io_bytes(), time.perf_counter(), time.process_time()
+            io, wall, cpu, own = _io_bytes(), time.perf_counter(), time.process_time(), time.thread_time()
             with background_checkpoints(archive.factory.kw.get("bind")), collection.fewer_collections():
                 summary = ingestor.start_run("ingest", {"benchmark": "writer"})
-                for batch in prepared:
-                    ingestor.store(batch, summary)
+                ingestor.store_all(prepared, summary, read_ahead=read_ahead)
                 ingestor.finish_run(summary)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            wall, cpu, own = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - own
             io = {k: v - io[k] for k, v in _io_bytes().items()} if io else {}
         n = max(summary.read, 1)
         return {
             "articles": summary.read, "new": summary.new, "copies": summary.copies,
-            "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n,
+            "rate": summary.read / wall, "writer_cpu_ms": 1000 * cpu / n, "writer_thread_cpu_ms": 1000 * own / n,
             "stages_ms": {k: 1000 * summary.timings.get(k, 0.0) / n
                           for k in ("candidates", "place", "write", "index move", "phrase fold")},
             "placements": placement_digest(db, first_new),
@@ -145,14 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-recent-articles", type=int, nargs="+", default=[None],
                         help="articles the band index's recent tier holds before a move (default: the "
                              "setting's); several values alternate run by run")
+    parser.add_argument("--read-ahead", choices=("on", "off"), nargs="+", default=["on"],
+                        help="read the next batch's postings in a thread while one is placed, as an "
+                             "ingest run does (on), or not; both alternate run by run")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)
     for path in (opts.archive, opts.input):
         if not path.is_file():
             parser.error(f"{path}: no such file")
     prepared = prepared_batches(opts.input, opts.batch_size, opts.workers)
-    variants = [{"sqlite_cache_mb": cache_mb, "index_recent_articles": recent}
-                for cache_mb in opts.sqlite_cache_mb for recent in opts.index_recent_articles]
+    variants = [{"sqlite_cache_mb": cache_mb, "index_recent_articles": recent, "read_ahead": ahead == "on"}
+                for cache_mb in opts.sqlite_cache_mb for recent in opts.index_recent_articles
+                for ahead in opts.read_ahead]
     runs = []
     for _ in range(max(1, opts.repeat)):
         for variant in variants:
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in runs:
         stages = "  ".join(f"{k} {v:.2f}" for k, v in r["stages_ms"].items())
         print(f"{r['articles']:,} articles ({r['new']:,} new, {r['copies']:,} copies), {_label(r)}: "
-              f"{r['rate']:.0f}/s, writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}); "
+              f"{r['rate']:.0f}/s, writer CPU {r['writer_cpu_ms']:.2f} ms per article ({stages}; "
+              f"its placing thread alone {r['writer_thread_cpu_ms']:.2f}); "
               + (f"read {r['read_kb']:.0f} KB, written {r['written_kb']:.0f} KB per article; "
                  if r["read_kb"] is not None else "")
               + f"placements {r['placements']}")
@@ -171,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in runs if all(r[k] == v for k, v in variant.items())]
         if len(mine) > 1:
             print(f"median, {_label(variant)}: {statistics.median(r['rate'] for r in mine):.0f}/s, writer CPU "
-                  f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article"
+                  f"{statistics.median(r['writer_cpu_ms'] for r in mine):.2f} ms per article (placing thread "
+                  f"{statistics.median(r['writer_thread_cpu_ms'] for r in mine):.2f})"
                   + (f", read {statistics.median(r['read_kb'] for r in mine):.0f} KB, written "
                      f"{statistics.median(r['written_kb'] for r in mine):.0f} KB per article"
                      if mine[0]["read_kb"] is not None else ""))
@@ -180,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _label(variant: dict) -> str:
     recent = variant["index_recent_articles"]
-    return f"cache {variant['sqlite_cache_mb']} MB" + (f", recent tier {recent:,}" if recent else "")
+    return (f"cache {variant['sqlite_cache_mb']} MB" + (f", recent tier {recent:,}" if recent else "")
+            + ("" if variant["read_ahead"] else ", no read-ahead"))
 
 
 if __name__ == "__main__":

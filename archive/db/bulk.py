@@ -67,15 +67,18 @@ def source_ids(session: Session, wanted: dict[str, str], cache: dict[str, int]) 
     return {name: cache[name] for name in wanted}
 
 
-def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int) -> dict[str, list[int]]:
-    """text hash -> up to `per_hash` ids of archived articles with that exact text."""
+def texts_by_hash(session: Session, hashes: Iterable[str], per_hash: int, at_once: bool = False) -> dict[str, list[int]]:
+    """text hash -> up to `per_hash` ids of archived articles with that exact text, the oldest
+    first (`at_once`: see `_driver_rows`)."""
     out: dict[str, list[int]] = {}
     for part in chunks(list(set(hashes))):
         where, params = _id_filter(session, "text_hash", part, "text")
-        for digest, article_id in _driver_rows(session, f"SELECT text_hash, id FROM articles WHERE {where}", params):
-            ids = out.setdefault(digest, [])
-            if len(ids) < per_hash:
-                ids.append(article_id)
+        sql = f"SELECT text_hash, id FROM articles WHERE {where}"
+        for digest, article_id in _driver_rows(session, sql, params, "text_hash, id" if at_once else None):
+            out.setdefault(digest, []).append(article_id)
+    for ids in out.values():
+        ids.sort()
+        del ids[per_hash:]
     return out
 
 
@@ -94,14 +97,28 @@ def _dbapi_errors(connection: Connection, statement: str, params) -> Iterator[No
                                   dialect=connection.dialect) from exc
 
 
-def _driver_rows(session: Session, sql: str, params: list) -> list[tuple]:
+def _driver_rows(session: Session, sql: str, params: list, at_once: str | None = None) -> list[Sequence]:
     """Rows of `sql` (with `?` placeholders) run on the DBAPI connection directly.
 
     The postings reads bind thousands of values per statement and return up to a million rows;
     SQLAlchemy would build a bound-parameter object per value and a Row per row, which cost more
     than the query itself.
+
+    `at_once` (SQLite; the result's columns, comma-separated): SQLite gathers the rows into one
+    JSON array, so the whole query runs in one call into the library, which releases the
+    interpreter lock. A thread reading beside a busy one (`archive.pipeline.readahead`) would
+    otherwise wait for the lock again after every row.
     """
     connection = session.connection()  # in the session's transaction
+    if at_once and connection.dialect.name == "sqlite":
+        sql = f"SELECT json_group_array(json_array({at_once})) FROM ({sql})"
+        with _dbapi_errors(connection, sql, params):
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql, tuple(params))
+                return orjson.loads(cursor.fetchone()[0])
+            finally:
+                cursor.close()
     if connection.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     with _dbapi_errors(connection, sql, params):
@@ -136,7 +153,8 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+def postings(session: Session, level: int, keys: Iterable[tuple[int, int]],
+             at_once: bool = False) -> dict[tuple[int, int], list[int]]:
     """(band, key) -> ids of the articles indexed under it (the copy LSH: buckets are small).
 
     Each wanted pair is one seek on (level, band, key): an `IN` on the key alone would scan the
@@ -145,7 +163,7 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
     statistics say (a VALUES join planned while the table grew faster than autoanalyze kept up
     became a scan of the whole level, a cost growing with the archive), and whose text stays the
     same size whatever the number of keys. On SQLite both tiers of the level are read
-    (`archive.db.bandindex`); PostgreSQL has only the main one.
+    (`archive.db.bandindex`); PostgreSQL has only the main one. `at_once`: see `_driver_rows`.
     """
     out: dict[tuple[int, int], list[int]] = {}
     if _is_postgresql(session):
@@ -161,15 +179,17 @@ def postings(session: Session, level: int, keys: Iterable[tuple[int, int]]) -> d
         sql = (f"WITH wanted(band, key) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) "
                "SELECT wanted.band, wanted.key, band_keys.article_id FROM wanted JOIN band_keys "
                "ON band_keys.level IN (?, ?) AND band_keys.band = wanted.band AND band_keys.key = wanted.key")
-        for band, key, article_id in _driver_rows(session, sql, params + list(bandindex.tiers(level))):
+        for band, key, article_id in _driver_rows(session, sql, params + list(bandindex.tiers(level)),
+                                                  "band, key, article_id" if at_once else None):
             out.setdefault((band, key), []).append(article_id)
     return out
 
 
-def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int) -> dict[int, list[int]]:
+def capped_postings(session: Session, level: int, band: int, keys: Iterable[int], cap: int,
+                    at_once: bool = False) -> dict[int, list[int]]:
     """key -> the `cap` newest article ids indexed under it, newest first, in a few statements
     (on PostgreSQL an array of keys into a LATERAL top-`cap` seek; on SQLite a UNION ALL of them,
-    one per key and tier of the index)."""
+    one per key and tier of the index; `at_once`: see `_driver_rows`)."""
     out: dict[int, list[int]] = {}
     distinct = sorted(set(keys))
     if _is_postgresql(session):
@@ -190,7 +210,8 @@ def capped_postings(session: Session, level: int, band: int, keys: Iterable[int]
                     f"AND key = ? ORDER BY article_id DESC LIMIT ?) AS s{i}"
                 )
                 params += [stored_level, band, key, cap]
-            for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params):
+            for key, article_id in _driver_rows(session, " UNION ALL ".join(selects), params,
+                                                "key, article_id" if at_once else None):
                 out.setdefault(key, []).append(article_id)
     for key, ids in out.items():
         ids.sort(reverse=True)

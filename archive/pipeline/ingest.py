@@ -8,11 +8,14 @@ A failure on one input is recorded and the run goes on.
 Inputs go through in batches of `batch_size` (a single article is a batch of one): decode,
 extract, clean and fingerprint (`archive.pipeline.batch`, in this process or in worker
 processes), then placement and writing (`Placer.place_batch`) in one transaction per batch, so a
-crash leaves no half-stored article and no half-stored batch.
+crash leaves no half-stored article and no half-stored batch. With worker processes the writer
+takes the next batch before placing one, and on SQLite a thread reads that batch's postings
+meanwhile (`archive.pipeline.readahead`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import itertools
@@ -22,6 +25,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.config import Settings
 from archive.db import bandindex, locks, phrases, queries
 from archive.db.checkpoint import background_checkpoints
-from archive.pipeline import collection
+from archive.pipeline import collection, readahead
 from archive.db.engine import first_line
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
@@ -38,7 +42,7 @@ from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches
 from archive.pipeline.extract import Document
 from archive.pipeline.loaders import Rejection
 from archive.pipeline.boilerplate import SourceBoilerplate
-from archive.pipeline.store import Outcome, Placer
+from archive.pipeline.store import AheadReads, Outcome, Placer
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +176,8 @@ class Ingestor:
                 pool = PreparePool(self.settings, workers) if workers > 0 else None
                 prepared = (pool.map(chunks, learned) if pool
                             else (prepare_batch(c, self.settings, learned()) for c in chunks))
-                for batch in joined(prepared, self.settings.commit_size):
-                    self.store(batch, summary, progress)
-                    if self._stop:
-                        break
+                self.store_all(joined(prepared, self.settings.commit_size), summary, progress,
+                               read_ahead=pool is not None)
             except KeyboardInterrupt:
                 self.finish_run(summary, "interrupted", "stopped by the user")
                 raise
@@ -194,14 +196,38 @@ class Ingestor:
         """Process one input as a batch of one; a rejection is recorded, never raised."""
         return self.store(prepare_batch([item], self.settings, self.boilerplate.snapshot()), summary)[0]
 
-    def store(self, batch: PreparedBatch, summary: Summary,
-              progress: ProgressCallback | None = None) -> list[Outcome | None]:
-        """Record a prepared batch's rejections and place its articles, in one transaction."""
+    def store_all(self, batches: Iterable[PreparedBatch], summary: Summary, progress: ProgressCallback | None = None,
+                  read_ahead: bool = True) -> None:
+        """`store` each batch in order until the run is asked to stop. With `read_ahead` the next
+        batch is taken before one is placed and, on SQLite, its postings are read in a thread
+        meanwhile (`archive.pipeline.readahead`); runs with preparing workers do that, since their
+        next batch is usually ready (a stream trickling in, as a crawl's, would wait for it)."""
+        if not read_ahead:
+            for batch in batches:
+                self.store(batch, summary, progress)
+                if self._stop:
+                    return
+            return
+        engine = self.factory.kw.get("bind")
+        read = self._read_ahead if engine is not None and engine.dialect.name == "sqlite" else None
+        with contextlib.closing(readahead.read_ahead(batches, read)) as ahead:
+            for batch, reads in ahead:
+                self.store(batch, summary, progress, reads)
+                if self._stop:
+                    return
+
+    def _read_ahead(self, batch: PreparedBatch) -> AheadReads | None:
+        return self.placer.read_ahead(self.factory, [item for item in batch.items if isinstance(item, Prepared)])
+
+    def store(self, batch: PreparedBatch, summary: Summary, progress: ProgressCallback | None = None,
+              reads: Future | None = None) -> list[Outcome | None]:
+        """Record a prepared batch's rejections and place its articles, in one transaction
+        (`reads`: the batch's postings being read ahead, see `store_all`)."""
         for stage, seconds in batch.timings.items():
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
         articles = [item for item in batch.items if isinstance(item, Prepared)]
         rejections = [item for item in batch.items if isinstance(item, Rejection)]
-        placed = iter(self._commit(articles, rejections, summary))
+        placed = iter(self._commit(articles, rejections, summary, readahead.result_or_none(reads, "postings")))
         outcomes: list[Outcome | None] = []
         for item in batch.items:
             summary.read += 1
@@ -216,12 +242,14 @@ class Ingestor:
                 progress(summary, item.doc if isinstance(item, Prepared) else item)
         return outcomes
 
-    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
-        placed = self._place(articles, rejections, summary)
+    def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary,
+                ahead: AheadReads | None = None) -> list[Outcome]:
+        placed = self._place(articles, rejections, summary, ahead)
         self._tidy_recent_tiers(summary, len(articles))
         return placed
 
-    def _place(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary) -> list[Outcome]:
+    def _place(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary,
+               ahead: AheadReads | None = None) -> list[Outcome]:
         """Record rejections, place articles and learn their sources' boilerplate, in one
         transaction; a deadlock or serialization failure between concurrent workers rolls it back
         and runs it again, a few times at most."""
@@ -229,7 +257,7 @@ class Ingestor:
             try:
                 with self.factory() as session, session.begin():
                     self._record_rejections(session, rejections, summary.run_id)
-                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings)
+                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings, ahead)
                     self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"])
                     return placed
             except Exception as exc:

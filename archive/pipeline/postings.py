@@ -36,22 +36,32 @@ class EventPostings:
         self._terms: OrderedDict[int, np.ndarray] = OrderedDict()
         self._mark: tuple | None = None  # the index's mark after this writer's last batch
 
-    def read(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
-        """key -> ids newest first (at most `cap`; empty when none), for every key asked."""
+    @property
+    def mark(self) -> tuple | None:
+        """The index's mark as this writer last saw it (SQLite; None before the first batch)."""
+        return self._mark
+
+    def read(self, session: Session, keys: Iterable[int],
+             ahead: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+        """key -> ids newest first (at most `cap`; empty when none), for every key asked; `ahead`
+        holds keys' postings read ahead and brought up to this batch (`archive.pipeline.readahead`)."""
         if session.get_bind().dialect.name != "sqlite":
             return self._from_database(session, set(keys))
-        mark = _index_mark(session)
+        mark = index_mark(session)
         if mark != self._mark:  # someone else wrote to the index (or this is the first batch)
             self._terms.clear()
             self._mark = mark
         out, missing = {}, []
         for key in set(keys):
             ids = self._terms.get(key)
-            if ids is None:
-                missing.append(key)
-            else:
+            if ids is not None:
                 self._terms.move_to_end(key)
-                out[key] = ids
+            elif ahead is not None and (ids := ahead.get(key)) is not None:
+                self._keep(key, ids)
+            else:
+                missing.append(key)
+                continue
+            out[key] = ids
         found = self._from_database(session, missing)
         for key, ids in found.items():
             self._keep(key, ids)
@@ -67,12 +77,18 @@ class EventPostings:
             if cached is not None:
                 newest = np.array(ids[::-1][: self.cap], dtype=_IDS)
                 self._terms[key] = np.concatenate([newest, cached])[: self.cap]
-        self._mark = _index_mark(session)
+        self._mark = index_mark(session)
 
-    def _from_database(self, session: Session, keys: Sequence[int] | set[int]) -> dict[int, np.ndarray]:
+    def read_uncached(self, session: Session, keys: Iterable[int]) -> dict[int, np.ndarray]:
+        """`read` from the database of the keys not kept here, keeping nothing: the read-ahead
+        thread's part, which only looks at what the writer's thread keeps."""
+        return self._from_database(session, [key for key in set(keys) if key not in self._terms], at_once=True)
+
+    def _from_database(self, session: Session, keys: Sequence[int] | set[int],
+                       at_once: bool = False) -> dict[int, np.ndarray]:
         if not keys:
             return {}
-        found = bulk.capped_postings(session, self.level, self.band, keys, self.cap)
+        found = bulk.capped_postings(session, self.level, self.band, keys, self.cap, at_once)
         return {key: np.array(found[key], dtype=_IDS) if key in found else _EMPTY for key in keys}
 
     def _keep(self, key: int, ids: np.ndarray) -> None:
@@ -81,7 +97,8 @@ class EventPostings:
             self._terms.popitem(last=False)
 
 
-def _index_mark(session: Session) -> tuple:
+def index_mark(session: Session) -> tuple:
+    """(largest article id, index generation): moves whenever anybody adds keys or rewrites them."""
     # Every writer adds an article's keys in the transaction that adds the article, so the
     # largest article id (one seek in the primary key) moves whenever the index grows.
     return tuple(session.execute(text(

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
 from archive.core import events, headline, matching, sketch
@@ -52,7 +52,7 @@ from archive.db.models import (
     utcnow,
 )
 from archive.pipeline.extract import Document
-from archive.pipeline.postings import EventPostings
+from archive.pipeline.postings import EventPostings, index_mark
 from archive.pipeline.raw import compress
 
 if TYPE_CHECKING:
@@ -156,6 +156,28 @@ class _Article:
     _now: dt.datetime = dataclasses.field(default_factory=utcnow)
 
 
+@dataclasses.dataclass
+class AheadReads:
+    """A batch's postings read from the archive before its placement (`archive.pipeline.readahead`),
+    in one snapshot whose index mark they keep."""
+
+    mark: tuple
+    copy_postings: dict[tuple[int, int], list[int]]
+    same_text: dict[str, list[int]]
+    event_postings: dict[int, np.ndarray]  # only the terms the writer did not keep when they were read
+
+
+@dataclasses.dataclass
+class _Written:
+    """The postings the placer's last batch wrote, and the index marks before and after it."""
+
+    before: tuple
+    after: tuple
+    copy_postings: dict[tuple[int, int], list[int]]
+    same_text: dict[str, list[int]]
+    event_postings: dict[int, list[int]]
+
+
 class Placer:
     """Matches and writes articles; keeps a small cache of candidates' shingle sets."""
 
@@ -169,6 +191,51 @@ class Placer:
         self._headlines: OrderedDict[int, tuple[str | None, bool]] = OrderedDict()
         self._sources: dict[str, int] = {}
         self.event_postings = EventPostings(settings.event_sketch.bucket_limit)
+        self._written: _Written | None = None  # SQLite: what the last batch added to the index
+
+    def read_ahead(self, factory: sessionmaker[Session], batch: Sequence["Prepared"]) -> AheadReads | None:
+        """The postings `batch`'s placement will read, read now in one snapshot of their own (a
+        transaction of a session of `factory`); called from the read-ahead thread, it changes
+        nothing the placer keeps. None on PostgreSQL, whose writers do not commit ids in order."""
+        with factory() as session:
+            connection = session.connection()
+            if connection.dialect.name != "sqlite":
+                return None
+            connection.exec_driver_sql("BEGIN")  # else every statement reads a snapshot of its own
+            try:
+                return AheadReads(
+                    index_mark(session),
+                    bulk.postings(session, 0, {k for p in batch for k in p.fp.copy_keys}, at_once=True),
+                    bulk.texts_by_hash(session, {p.fp.text_hash for p in batch}, _SAME_TEXT_LIMIT, at_once=True),
+                    self.event_postings.read_uncached(session, {k for p in batch for _, k in p.fp.event_keys}))
+            finally:
+                session.rollback()
+
+    def reads_ahead_for(self, session: Session, ahead: AheadReads | None) -> AheadReads | None:
+        """`ahead` brought up to the archive as the caller's transaction sees it: unchanged when
+        nothing was added since it was read, with this placer's last batch added when it was read
+        just before that batch was committed, and None (read them again) in any other case."""
+        if ahead is None:
+            return None
+        mark = index_mark(session)
+        if ahead.mark == mark:
+            return ahead
+        last = self._written
+        if last is None or last.after != mark or last.before != ahead.mark:
+            return None  # another writer added or rewrote keys, or the last batch was rolled back
+        copy_postings = dict(ahead.copy_postings)
+        for key, ids in last.copy_postings.items():
+            copy_postings[key] = copy_postings.get(key, []) + ids
+        same_text = dict(ahead.same_text)
+        for digest, ids in last.same_text.items():  # the oldest first, as the database returns them
+            same_text[digest] = (same_text.get(digest, []) + ids)[:_SAME_TEXT_LIMIT]
+        cap = self.event_postings.cap
+        event_postings = dict(ahead.event_postings)
+        for key, ids in ahead.event_postings.items():
+            newest = last.event_postings.get(key)
+            if newest:
+                event_postings[key] = np.concatenate([np.array(newest[::-1][:cap], dtype=ids.dtype), ids])[:cap]
+        return AheadReads(mark, copy_postings, same_text, event_postings)
 
     def _remember_shingles(self, article_id: int, shingles: np.ndarray) -> None:
         self._shingles[article_id] = shingles
@@ -204,8 +271,9 @@ class Placer:
         return True, cached[1]
 
     def place_batch(self, session: Session, batch: Sequence["Prepared"], run_id: int | None,
-                    timings: dict[str, float] | None = None) -> list[Outcome]:
-        """Match, cluster and write a batch in the caller's transaction; one outcome per input."""
+                    timings: dict[str, float] | None = None, ahead: AheadReads | None = None) -> list[Outcome]:
+        """Match, cluster and write a batch in the caller's transaction; one outcome per input.
+        `ahead`: the batch's postings read ahead (`read_ahead`), used where still right."""
         timings = {} if timings is None else timings
         t0 = time.process_time()
         locks.lock_for_placement(session, placement_keys(batch))
@@ -213,7 +281,7 @@ class Placer:
         fresh = self._drop_duplicates(session, batch, outcomes)
         if fresh:
             placement = _BatchPlacement(self, session, fresh)
-            placement.look_up()
+            placement.look_up(self.reads_ahead_for(session, ahead))
             t1 = time.process_time()
             self._insert_articles(session, fresh, run_id)
             t2 = time.process_time()
@@ -316,15 +384,22 @@ class _BatchPlacement:
         self.new_clusters: list[_Cluster] = []
         self.member_rows: list[dict[str, Any]] = []
         self.history_rows: list[dict[str, Any]] = []
+        self.mark_before: tuple | None = None  # the index's mark when the batch was looked up (SQLite)
 
     # -- reading ------------------------------------------------------------------------------
 
-    def look_up(self) -> None:
-        """Read candidates, their memberships, clusters and originals' texts for the whole batch."""
+    def look_up(self, ahead: AheadReads | None = None) -> None:
+        """Read candidates, their memberships, clusters and originals' texts for the whole batch
+        (the postings from `ahead` when they were read ahead, see `Placer.reads_ahead_for`)."""
         s = self.session
-        self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
-        self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
-        self.db_event_postings = self.placer.event_postings.read(s, {k for a in self.fresh for _, k in a.fp.event_keys})
+        if ahead is None:
+            self.db_copy_postings = bulk.postings(s, 0, {k for a in self.fresh for k in a.fp.copy_keys})
+            self.db_same_text = bulk.texts_by_hash(s, {a.fp.text_hash for a in self.fresh}, _SAME_TEXT_LIMIT)
+        else:
+            self.db_copy_postings, self.db_same_text = ahead.copy_postings, ahead.same_text
+        self.db_event_postings = self.placer.event_postings.read(
+            s, {k for a in self.fresh for _, k in a.fp.event_keys}, ahead.event_postings if ahead else None)
+        self.mark_before = self.placer.event_postings.mark
         wanted = [(a, self._copy_candidates(a, ranked), self._event_candidates(a, ranked))
                   for a, ranked in ((a, self._ranked(a)) for a in self.fresh)]
         # An article looks at its candidates' first `max_event_candidates` distinct events, which
@@ -731,6 +806,9 @@ class _BatchPlacement:
             [(copy_level, band, key, a.id) for a in self.fresh for band, key in a.fp.copy_keys]
             + [(event_level, band, key, a.id) for a in self.fresh for band, key in a.fp.event_keys]))
         self.placer.event_postings.added(s, self.batch_event_postings)
+        after = self.placer.event_postings.mark
+        self.placer._written = None if after is None else _Written(
+            self.mark_before, after, self.batch_copy_postings, self.batch_same_text, self.batch_event_postings)
         for a in self.fresh:
             a.outcome.article_id = a.id
             a.outcome.copy_cluster = a.copy_cluster.id

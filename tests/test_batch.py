@@ -17,7 +17,7 @@ from archive.api import Archive
 from archive.config import load_settings
 from archive.core import sketch
 from archive.db import bandindex
-from archive.db.models import BandKey, ClusterHistory, ClusterMember, IngestRun, RejectedInput
+from archive.db.models import BandKey, ClusterHistory, ClusterMember, IngestRun, RawDocument, RejectedInput
 from archive.pipeline.batch import PreparedBatch, joined, prepare_batch
 from archive.pipeline.extract import Document, extract
 from archive.pipeline.fingerprint import fingerprint, fingerprint_batch
@@ -591,3 +591,22 @@ def test_first_events_read_only_the_memberships_they_need(sqlite_url):
             lazy.member_of = {i: full.member_of[i] for i in ids[:needed - 1]}
             assert lazy._first_event_keys(article, ids) == expected
             assert set(lazy.member_of) == set(ids)  # the rest read at once, as the walk needed more
+
+
+def test_prepared_articles_carry_their_bytes_once_and_the_archive_keeps_them_whole(sqlite_url):
+    """A prepared article holds its raw bytes compressed only (what waits between the workers and
+    the writer is halved); the archive still stores every byte and the size received."""
+    from archive.pipeline import raw
+
+    records = corpus(n_originals=3)
+    docs = documents(records)
+    prepared = [p for p in prepare_batch(docs, load_settings({})).items if not isinstance(p, Rejection)]
+    assert prepared and all(p.doc.content == b"" and p.raw_size for p in prepared)
+    assert all(p.doc.fields == ({"id": r["id"]}) for p, r in zip(prepared, records))
+    with open_archive(sqlite_url, 4) as archive:
+        archive.upgrade()
+        archive.ingest_documents(docs)
+        with archive.session() as session:
+            stored = {row[0]: (row[1], raw.decompress(row[2], row[3])) for row in session.execute(
+                select(RawDocument.sha256, RawDocument.size, RawDocument.content, RawDocument.compression))}
+    assert stored == {d.sha256: (len(d.content), d.content) for d in docs}

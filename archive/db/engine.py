@@ -41,6 +41,11 @@ def describe_database_error(exc: BaseException, url: str) -> str:
 
 SQLITE_CACHE_MB = 64  # per connection, filled only as pages are read (`sqlite_cache_mb` in settings)
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 100_000
+# Prepared statements a connection keeps (Python's default is 128). The batch reads bind thousands
+# of values, and each such statement compiles to hundreds of KB; a batch's last, shorter chunk is
+# new text every time, so 128 of them held about 50 MB per connection in a long run. The
+# statements used batch after batch stay among the last 32.
+SQLITE_STATEMENTS = 32
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,7 +75,10 @@ def _json_dumps(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def make_engine(url: str, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> Engine:
+def make_engine(url: str, sqlite_cache_mb: int = SQLITE_CACHE_MB, sqlite_statements: int = SQLITE_STATEMENTS,
+                **kwargs) -> Engine:
+    """An engine for `url`; on SQLite each connection keeps `sqlite_cache_mb` of pages and
+    `sqlite_statements` prepared statements."""
     # JSON columns (event centroids, term vectors, evidence) are read and written batch after
     # batch by the writer: orjson parses and writes the same values several times as fast.
     kwargs.setdefault("json_deserializer", orjson.loads)
@@ -79,7 +87,8 @@ def make_engine(url: str, sqlite_cache_mb: int = SQLITE_CACHE_MB, **kwargs) -> E
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                                  "cached_statements": sqlite_statements}, **kwargs)
         event.listen(engine, "connect", functools.partial(_sqlite_pragmas, cache_mb=sqlite_cache_mb))
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):

@@ -43,6 +43,7 @@ class Prepared:
     source: str | None = None  # the source name boilerplate is learned under
     edge_phrases: dict[int, str] = dataclasses.field(default_factory=dict)  # see archive.core.boilerplate
     stored: tuple[bytes, str] | None = None  # the raw bytes as kept: `archive.pipeline.raw.compress`
+    raw_size: int | None = None  # len(doc.content) before `_without_content` emptied it
 
 
 Item = Document | Rejection
@@ -97,9 +98,19 @@ def prepare_batch(items: Sequence[Item], settings: Settings, learned: Learned | 
         if isinstance(fp, Rejection):
             results[index] = fp
             continue
-        results[index] = Prepared(doc, ex, fp, doc.sha256, source, edges, raw.compress(doc.content))
+        results[index] = Prepared(_without_content(doc), ex, fp, doc.sha256, source, edges,
+                                  raw.compress(doc.content), len(doc.content))
     t2 = time.process_time()
     return PreparedBatch(results, {"extract": t1 - t0, "fingerprint": t2 - t1})
+
+
+def _without_content(doc: Document) -> Document:
+    """`doc` as the writer needs it once prepared: its bytes are in `Prepared.stored` (compressed)
+    and a record's fields in `Extracted`, all but the record id its URL may be made of
+    (`archive.pipeline.store.article_url`). Batches wait between the workers and the writer, so
+    this halves what a prepared batch holds and what crosses from a worker to the writer."""
+    fields = {"id": doc.fields["id"]} if doc.fields and doc.fields.get("id") is not None else None
+    return dataclasses.replace(doc, content=b"", fields=fields)
 
 
 def _strip_learned(doc: Document, ex: Extracted, learned: Learned) -> Extracted | Rejection:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import logging
 import os
@@ -35,7 +36,7 @@ from archive.config import Settings
 from archive.db import bandindex, locks, phrases, queries
 from archive.db.checkpoint import background_checkpoints
 from archive.pipeline import collection, readahead
-from archive.db.engine import first_line
+from archive.db.engine import first_line, make_engine, session_factory
 from archive.db.models import IngestRun, RejectedInput as RejectedRow, utcnow
 from archive.errors import SketchMismatch
 from archive.pipeline.batch import PreparedBatch, PreparePool, Prepared, batches, joined, prepare_batch
@@ -209,15 +210,24 @@ class Ingestor:
                     return
             return
         engine = self.factory.kw.get("bind")
-        read = self._read_ahead if engine is not None and engine.dialect.name == "sqlite" else None
-        with contextlib.closing(readahead.read_ahead(batches, read)) as ahead:
-            for batch, reads in ahead:
-                self.store(batch, summary, progress, reads)
-                if self._stop:
-                    return
+        # The thread's own engine, with a small page cache: its reads seek at random through
+        # indexes far larger than any cache, and every connection's cache counts in the run's memory.
+        ahead_engine = (make_engine(str(engine.url), sqlite_cache_mb=readahead.SQLITE_CACHE_MB,
+                                    sqlite_statements=readahead.SQLITE_STATEMENTS)
+                        if engine is not None and engine.dialect.name == "sqlite" else None)
+        read = functools.partial(self._read_ahead, session_factory(ahead_engine)) if ahead_engine else None
+        try:
+            with contextlib.closing(readahead.read_ahead(batches, read)) as ahead:
+                for batch, reads in ahead:
+                    self.store(batch, summary, progress, reads)
+                    if self._stop:
+                        return
+        finally:
+            if ahead_engine is not None:
+                ahead_engine.dispose()
 
-    def _read_ahead(self, batch: PreparedBatch) -> AheadReads | None:
-        return self.placer.read_ahead(self.factory, [item for item in batch.items if isinstance(item, Prepared)])
+    def _read_ahead(self, factory: sessionmaker[Session], batch: PreparedBatch) -> AheadReads | None:
+        return self.placer.read_ahead(factory, [item for item in batch.items if isinstance(item, Prepared)])
 
     def store(self, batch: PreparedBatch, summary: Summary, progress: ProgressCallback | None = None,
               reads: Future | None = None) -> list[Outcome | None]:

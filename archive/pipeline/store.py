@@ -328,7 +328,8 @@ class Placer:
             raw_rows.append({
                 "sha256": a.prepared.sha256, "location": doc.location, "media_type": doc.media_type,
                 "encoding": a.prepared.extracted.encoding, "status_code": doc.status_code, "headers": doc.headers,
-                "size": len(doc.content), "compression": compression, "content": content,
+                "size": len(doc.content) if a.prepared.raw_size is None else a.prepared.raw_size,
+                "compression": compression, "content": content,
                 "received_at": a.fetched_at,
             })
         raw_ids = bulk.insert_returning_ids(session, RawDocument, raw_rows)

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # The page cache of the thread's connection: enough for the upper levels of the indexes it seeks
 # in; the leaves it reads are spread over the whole archive and are rarely read twice.
-SQLITE_CACHE_MB = 16
+SQLITE_CACHE_MB = 8
 SQLITE_STATEMENTS = 16  # its few statements (`archive.db.engine.SQLITE_STATEMENTS`)
 
 B = TypeVar("B")

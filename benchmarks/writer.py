@@ -19,6 +19,12 @@ same input.
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --json
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --sqlite-cache-mb 64 256
     python benchmarks/writer.py --archive A.db --input X.jsonl.zst --repeat 3 --read-ahead on off
+    python benchmarks/writer.py --archive A.db --input X.jsonl.zst --memory 15   # what the writer keeps
+
+`--memory N` traces the writer's Python allocations (numpy's included, SQLite's page cache not)
+with tracemalloc while it places the input, and prints the N source lines holding the most of
+what is still allocated at the end (its caches) and the traced peak; tracing makes the run
+slower, so its rate is not comparable.
 
 Only SQLite archives: the copy is made with SQLite's backup.
 """
@@ -36,6 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +75,7 @@ def prepared_batches(source: Path, batch_size: int, workers: int) -> list:
 
 
 def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: int = SQLITE_CACHE_MB,
-          index_recent_articles: int | None = None, read_ahead: bool = True) -> dict:
+          index_recent_articles: int | None = None, read_ahead: bool = True, memory: int = 0) -> dict:
     """Place `prepared` into a copy of `archive_path`; the figures of that one run."""
     from archive.api import Archive
     from archive.config import load_settings
@@ -86,11 +93,14 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
             archive.upgrade()
             first_new = _max_article_id(db) + 1
             ingestor = archive.ingestor
+            if memory:
+                tracemalloc.start()
             io, wall, cpu, own = _io_bytes(), time.perf_counter(), time.process_time(), time.thread_time()
             with background_checkpoints(archive.factory.kw.get("bind")), collection.fewer_collections():
                 summary = ingestor.start_run("ingest", {"benchmark": "writer"})
                 ingestor.store_all(prepared, summary, read_ahead=read_ahead)
                 ingestor.finish_run(summary)
+            kept = _kept_memory(memory) if memory else None
             wall, cpu, own = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - own
             io = {k: v - io[k] for k, v in _io_bytes().items()} if io else {}
         n = max(summary.read, 1)
@@ -101,7 +111,21 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
                           for k in ("candidates", "place", "write", "index move", "phrase fold")},
             "placements": placement_digest(db, first_new),
             "read_kb": io["rchar"] / 1024 / n if io else None, "written_kb": io["wchar"] / 1024 / n if io else None,
+            "memory": kept,
         }
+
+
+def _kept_memory(top: int) -> dict:
+    """What the traced allocations hold now (the writer's caches after a run), by source line, and
+    their peak; stops tracing."""
+    snapshot = tracemalloc.take_snapshot()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    here = str(ROOT)
+    lines = [{"where": f"{stat.traceback[0].filename.removeprefix(here + '/')}:{stat.traceback[0].lineno}",
+              "mb": stat.size / 2**20, "blocks": stat.count}
+             for stat in snapshot.statistics("lineno")[:top]]
+    return {"current_mb": current / 2**20, "peak_mb": peak / 2**20, "top": lines}
 
 
 def _io_bytes() -> dict[str, int]:
@@ -149,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-ahead", choices=("on", "off"), nargs="+", default=["on"],
                         help="read the next batch's postings in a thread while one is placed, as an "
                              "ingest run does (on), or not; both alternate run by run")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="trace the writer's allocations and print the N lines holding the most at the end")
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     opts = parser.parse_args(argv)
     for path in (opts.archive, opts.input):
@@ -161,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for _ in range(max(1, opts.repeat)):
         for variant in variants:
-            runs.append({**place(opts.archive, prepared, opts.batch_size, **variant), **variant})
+            runs.append({**place(opts.archive, prepared, opts.batch_size, memory=opts.memory, **variant), **variant})
     if opts.json:
         print(json.dumps(runs, indent=2))
         return 0
@@ -173,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
               + (f"read {r['read_kb']:.0f} KB, written {r['written_kb']:.0f} KB per article; "
                  if r["read_kb"] is not None else "")
               + f"placements {r['placements']}")
+        if r["memory"]:
+            print(f"  traced: {r['memory']['current_mb']:.1f} MB held at the end, {r['memory']['peak_mb']:.1f} MB at peak")
+            for line in r["memory"]["top"]:
+                print(f"  {line['mb']:8.1f} MB {line['blocks']:9,} blocks  {line['where']}")
     for variant in variants:
         mine = [r for r in runs if all(r[k] == v for k, v in variant.items())]
         if len(mine) > 1:

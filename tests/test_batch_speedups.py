@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 from hypothesis import given, settings
@@ -115,8 +118,45 @@ def test_frequency_tables_are_cached_once_built_and_rebuilt_when_unreadable(tmp_
     stored.write_bytes(b"not a table")
     again = frequencies.ZipfTable("en")
     assert np.array_equal(again.keys, built.keys)
-    assert frequencies._load_cached("en") is not None  # written anew
+    assert cache.load_arrays(frequencies._cache_name("en")) is not None  # written anew
     assert not list(stored.parent.glob("*.tmp"))
+
+
+def test_a_process_on_a_fresh_machine_builds_its_tables_without_importing_their_libraries(tmp_path):
+    """The first call builds the LSH bands and a word table in a child process: the caller never
+    imports datasketch (and SciPy) or holds wordfreq's lists, and gets the same arrays."""
+    probe = (
+        "import sys\n"
+        "from archive.core import frequencies, sketch\n"
+        "config = sketch.SketchConfig(num_perm=64, lsh_threshold=0.5)\n"
+        "table = frequencies.ZipfTable('en')\n"
+        "print(config.bands, int(config.permutations.sum() % 1000003), int(table.keys.size),\n"
+        "      [m for m in ('datasketch', 'scipy', 'wordfreq') if m in sys.modules])\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.rstrip().endswith("[]"), first.stdout + first.stderr
+    assert len(list((tmp_path / "cache" / "news-archive").glob("*.npz"))) == 2
+    again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout == first.stdout
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.5, num_perm=64)
+    assert first.stdout.startswith(f"({lsh.b}, {lsh.r})")
+
+
+def test_tables_are_built_in_the_process_itself_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    from archive.core import cache, frequencies
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache directory cannot be made under a file")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    config = sketch.SketchConfig(num_perm=64, lsh_threshold=0.5)
+    from datasketch import MinHashLSH
+
+    assert config.bands == (MinHashLSH(threshold=0.5, num_perm=64).b, MinHashLSH(threshold=0.5, num_perm=64).r)
+    table = frequencies.ZipfTable("en")
+    assert np.array_equal(table.keys, frequencies.ZipfTable("en", use_cache=False).keys)
+    assert not cache.cache_dir().exists()
 
 
 def test_lsh_bands_and_permutations_come_from_datasketch_then_from_the_cache(tmp_path, monkeypatch):

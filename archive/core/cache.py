@@ -6,13 +6,23 @@ bands). What they produce is small, so it is written under `cache_dir()` the fir
 read from there after. Each name carries what its content depends on (library versions,
 parameters); an absent, unreadable or foreign file is computed again, and a cache that cannot
 be written is simply skipped.
+
+`load_or_build` computes a missing table in a short-lived child process, so even the first run on
+a fresh machine never holds those libraries in its long-lived processes (the writer of a
+1,000,000-article ingest carried SciPy's 60 MB to the end when its first call imported
+datasketch); where the child cannot run or the cache cannot be written, the table is computed in
+the calling process, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +59,44 @@ def store_arrays(name: str, **arrays: np.ndarray) -> None:
         if partial:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
+
+
+_BUILD_TIMEOUT_S = 600
+
+
+def load_or_build(name: str, builder: Callable[..., dict[str, np.ndarray]], *args: str,
+                  valid: Callable[[dict[str, np.ndarray]], bool] = bool) -> dict[str, np.ndarray]:
+    """The arrays stored under `name` when `valid`; otherwise `builder(*args)` (a module-level
+    function of string arguments) runs in a child process that stores them, and they are loaded
+    from there; when that fails too, it runs here and its result is stored if the cache can be."""
+    stored = load_arrays(name)
+    if stored is not None and valid(stored):
+        return stored
+    _build_in_child(name, builder, args)
+    stored = load_arrays(name)
+    if stored is not None and valid(stored):
+        return stored
+    arrays = builder(*args)
+    store_arrays(name, **arrays)
+    return arrays
+
+
+def _build_in_child(name: str, builder: Callable, args: tuple[str, ...]) -> None:
+    package_root = str(Path(__file__).resolve().parents[2])  # where `archive` imports from here
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", __name__, name, f"{builder.__module__}:{builder.__qualname__}", *args]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=_BUILD_TIMEOUT_S, check=False)
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m archive.core.cache NAME MODULE:FUNCTION [ARG...]`: build one table and store it."""
+    name, target, *args = argv
+    module, function = target.split(":")
+    store_arrays(name, **getattr(importlib.import_module(module), function)(*args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -27,16 +27,16 @@ class ZipfTable:
 
     Building a table reads wordfreq's list as Python strings, and the memory they took is not
     given back to the system after they are dropped (about 25 MB in every process that builds
-    one), so the arrays are cached (`archive.core.cache`) the first time and loaded from there after.
+    one), so the arrays are built once in a child process and cached
+    (`archive.core.cache.load_or_build`), and loaded from there after.
     """
 
     def __init__(self, lang: str, use_cache: bool = True):
-        arrays = _load_cached(lang) if use_cache else None
-        if arrays is None:
-            arrays = _build(lang)
-            if use_cache:
-                _store(lang, arrays)
-        self.keys, self.values = arrays
+        if use_cache:
+            stored = cache.load_or_build(_cache_name(lang), build_arrays, lang, valid=_valid)
+            self.keys, self.values = stored["keys"], stored["values"]
+        else:
+            self.keys, self.values = _build(lang)
         self._seen: dict[str, float] = {}
 
     def lookup(self, words: Sequence[str]) -> np.ndarray:
@@ -98,18 +98,14 @@ def _cache_name(lang: str) -> str:
     return f"zipf-{lang}-wordfreq-{version('wordfreq')}"
 
 
-def _load_cached(lang: str) -> tuple[np.ndarray, np.ndarray] | None:
-    stored = cache.load_arrays(_cache_name(lang))
-    if not stored or set(stored) != {"keys", "values"}:
-        return None
-    keys, values = stored["keys"], stored["values"]
-    if keys.dtype != np.uint64 or values.dtype != np.float32 or keys.shape != values.shape:
-        return None
-    return keys, values
+def build_arrays(lang: str) -> dict[str, np.ndarray]:
+    keys, values = _build(lang)
+    return {"keys": keys, "values": values}
 
 
-def _store(lang: str, arrays: tuple[np.ndarray, np.ndarray]) -> None:
-    cache.store_arrays(_cache_name(lang), keys=arrays[0], values=arrays[1])
+def _valid(stored: dict[str, np.ndarray]) -> bool:
+    return (set(stored) == {"keys", "values"} and stored["keys"].dtype == np.uint64
+            and stored["values"].dtype == np.float32 and stored["keys"].shape == stored["values"].shape)
 
 
 @functools.cache

@@ -72,30 +72,34 @@ class SketchConfig:
         return self._from_datasketch()[1]
 
     def _from_datasketch(self) -> tuple[tuple[int, int], np.ndarray]:
-        """Bands and permutations as datasketch makes them, kept on disk (`archive.core.cache`)
-        after the first time: importing datasketch loads SciPy, about 50 MB that a long run's
-        writer would otherwise hold for nothing."""
+        """Bands and permutations as datasketch makes them, computed once in a child process and
+        kept on disk (`archive.core.cache.load_or_build`): importing datasketch loads SciPy, about
+        60 MB that a long run's writer would otherwise hold for nothing."""
         from importlib.metadata import version
 
         digest = hashlib.sha256(f"{self.to_json()} datasketch {version('datasketch')}".encode()).hexdigest()[:16]
-        name = f"sketch-{digest}"
-        stored = cache.load_arrays(name)
-        if stored and set(stored) == {"bands", "permutations"} and stored["bands"].shape == (2,) \
-                and stored["permutations"].shape == (2, self.num_perm):
-            b, r = (int(v) for v in stored["bands"])
-            return (b, r), stored["permutations"]
-        from datasketch import MinHash, MinHashLSH
-
-        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
-        permutations = MinHash(num_perm=self.num_perm, seed=self.seed, scheme=self.scheme).permutations
-        cache.store_arrays(name, bands=np.array([lsh.b, lsh.r], dtype=np.int64), permutations=permutations)
-        return (lsh.b, lsh.r), permutations
+        stored = cache.load_or_build(
+            f"sketch-{digest}", datasketch_parameters, self.to_json(),
+            valid=lambda a: set(a) == {"bands", "permutations"} and a["bands"].shape == (2,)
+            and a["permutations"].shape == (2, self.num_perm))
+        b, r = (int(v) for v in stored["bands"])
+        return (b, r), stored["permutations"]
 
     def resolve(self) -> "SketchConfig":
         """Compute `bands` and `permutations` now: a copy pickled afterwards (to a worker process)
         carries them, so the worker never imports datasketch and the SciPy it loads (60 MB)."""
         _ = self.bands, self.permutations
         return self
+
+
+def datasketch_parameters(config_json: str) -> dict[str, np.ndarray]:
+    """LSH bands (b, r) and MinHash permutations as datasketch chooses them for a `SketchConfig`."""
+    from datasketch import MinHash, MinHashLSH
+
+    config = SketchConfig.from_json(config_json)
+    lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.num_perm)
+    permutations = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=config.scheme).permutations
+    return {"bands": np.array([lsh.b, lsh.r], dtype=np.int64), "permutations": permutations}
 
 
 @functools.lru_cache(maxsize=1 << 16)  # CJK characters and the common words: a few MB

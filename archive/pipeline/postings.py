@@ -24,8 +24,11 @@ from sqlalchemy.orm import Session
 from archive.db import bulk, queries
 
 # Terms kept: each an array of at most `cap` ids (uint32, as the ranking assumes: 400 bytes at cap
-# 100, plus about 100 of array header), so about 50 MB at most.
-CACHE_TERMS = 100_000
+# 100, plus about 200 of array header and dictionary entry), so about 30 MB at most. 100,000 terms
+# before the read-ahead (`archive.pipeline.readahead`); since, the terms a batch misses here are
+# read by its thread beforehand, off the writer's thread, so half of them cost the writer little
+# and keep it under the 1 GiB of a 1,000,000-article ingest.
+CACHE_TERMS = 50_000
 _IDS = np.uint32
 _EMPTY = np.empty(0, dtype=_IDS)
 

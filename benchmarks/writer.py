@@ -100,9 +100,9 @@ def place(archive_path: Path, prepared: list, batch_size: int, sqlite_cache_mb: 
                 summary = ingestor.start_run("ingest", {"benchmark": "writer"})
                 ingestor.store_all(prepared, summary, read_ahead=read_ahead)
                 ingestor.finish_run(summary)
-            kept = _kept_memory(memory) if memory else None
             wall, cpu, own = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - own
             io = {k: v - io[k] for k, v in _io_bytes().items()} if io else {}
+            kept = _kept_memory(memory) if memory else None  # after the clocks: the snapshot is slow
         n = max(summary.read, 1)
         return {
             "articles": summary.read, "new": summary.new, "copies": summary.copies,

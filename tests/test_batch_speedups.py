@@ -138,10 +138,15 @@ def test_a_process_on_a_fresh_machine_builds_its_tables_without_importing_their_
     assert len(list((tmp_path / "cache" / "news-archive").glob("*.npz"))) == 2
     again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert again.stdout == first.stdout
-    from datasketch import MinHashLSH
+    from datasketch import MinHash, MinHashLSH
+
+    from archive.core import frequencies
 
     lsh = MinHashLSH(threshold=0.5, num_perm=64)
-    assert first.stdout.startswith(f"({lsh.b}, {lsh.r})")
+    permutations = MinHash(num_perm=64, seed=1, scheme=sketch.SketchConfig().scheme).permutations
+    built = frequencies.ZipfTable("en", use_cache=False)
+    assert first.stdout.startswith(
+        f"({lsh.b}, {lsh.r}) {int(permutations.sum() % 1000003)} {int(built.keys.size)} ")
 
 
 def test_tables_are_built_in_the_process_itself_when_the_cache_cannot_be_written(tmp_path, monkeypatch):

@@ -70,7 +70,7 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
                                    commit_size=commit_size, sqlite_cache_mb=sqlite_cache_mb)
     archive = Archive(settings)
     archive.upgrade()
-    marks: list[tuple[int, float, float, int]] = [(0, time.perf_counter(), _tree_cpu(), 0)]
+    marks: list[tuple[int, float, float, int, float]] = [(0, time.perf_counter(), _tree_cpu(), 0, 0.0)]
 
     worker_cpu: dict[int, float] = {}  # pid -> CPU seconds last seen: does every worker work?
 
@@ -78,19 +78,21 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
         if summary.read % 500 == 0:
             worker_cpu.update(_workers_cpu())
         if summary.read % WINDOW == 0:
-            marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies))
-            (_, t0, c0, k0), (_, t1, c1, k1) = marks[-2:]
+            marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies, summary.waited))
+            (_, t0, c0, k0, w0), (_, t1, c1, k1, w1) = marks[-2:]
             print(f"  ... {summary.read:,} read, {WINDOW / (t1 - t0):.0f}/s and {1000 * (c1 - c0) / WINDOW:.2f} CPU ms "
-                  f"per article over the last {WINDOW:,}, {100 * (k1 - k0) / WINDOW:.0f}% of them copies",
-                  file=sys.stderr, flush=True)
+                  f"per article over the last {WINDOW:,}, {100 * (k1 - k0) / WINDOW:.0f}% of them copies, the writer "
+                  f"waiting for the workers {100 * (w1 - w0) / (t1 - t0):.0f}% of the time", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
     summary = archive.ingest_paths([corpus], progress=progress, workers=workers)
     seconds = time.perf_counter() - start
-    marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies))
+    marks.append((summary.read, time.perf_counter(), _tree_cpu(), summary.copies, summary.waited))
     # (articles read at the window's end, articles/s, CPU ms per article of this process and its
-    # workers, share of the window's articles placed as copies: is the workload the same throughout?)
-    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1]), 1000 * (b[2] - a[2]) / (b[0] - a[0]), (b[3] - a[3]) / (b[0] - a[0]))
+    # workers, share of the window's articles placed as copies: is the workload the same throughout?,
+    # share of the window's wall time the writer waited for prepared batches: who set the rate?)
+    windows = [(b[0], (b[0] - a[0]) / (b[1] - a[1]), 1000 * (b[2] - a[2]) / (b[0] - a[0]), (b[3] - a[3]) / (b[0] - a[0]),
+                (b[4] - a[4]) / (b[1] - a[1]))
                for a, b in zip(marks, marks[1:]) if b[0] > a[0]]
     result = {
         "read": summary.read, "new": summary.new, "copies": summary.copies, "duplicates": summary.duplicates,
@@ -101,6 +103,9 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
         "last_window_cpu_ms": windows[-1][2] if windows else None,
         "first_window_copies": windows[0][3] if windows else None,
         "last_window_copies": windows[-1][3] if windows else None,
+        "first_window_waited": windows[0][4] if windows else None,
+        "last_window_waited": windows[-1][4] if windows else None,
+        "waited": summary.waited,
         "windows": windows, "timings": summary.timings,
     }
     result["workers_cpu_seconds"] = sorted(worker_cpu.values(), reverse=True)
@@ -369,6 +374,16 @@ def _share(r: dict, which: str) -> str:
     return "n/a" if share is None else f"{100 * share:.0f}%"
 
 
+def _waited(r: dict) -> str:
+    """The share of the run, and of its first and last windows, the writer waited for prepared batches."""
+    if r.get("waited") is None:  # a run saved before it was measured
+        return "n/a"
+    first, last = r.get("first_window_waited"), r.get("last_window_waited")
+    windows = (f" (first {WINDOW:,}: {100 * first:.0f}%, last {WINDOW:,}: {100 * last:.0f}%)"
+               if first is not None and last is not None else "")
+    return f"{100 * r['waited'] / r['seconds']:.0f}% of the run{windows}"
+
+
 def report_run(label: str, r: dict) -> None:
     n = r["read"]
     stages = "  ".join(f"{k} {1000 * r['timings'].get(k, 0.0) / n:.2f}" for k in
@@ -384,6 +399,7 @@ def report_run(label: str, r: dict) -> None:
           f"CPU ms per article (ratio of costs {_cost_ratio(r)}); copies {_share(r, 'first')} of the first, "
           f"{_share(r, 'last')} of the last\n"
           f"  CPU ms per article and stage: {stages}\n"
+          f"  the writer waited for the workers' batches {_waited(r)}\n"
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
 
 

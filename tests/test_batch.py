@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,23 @@ def test_workers_build_the_same_archive(sqlite_url, tmp_path):
             results.append((partition(archive), summary.new, summary.copies))
             assert {"read", "extract", "fingerprint", "candidates", "place", "write"} <= set(summary.timings)
     assert results[0] == results[1]
+
+
+def test_the_writer_counts_its_wait_for_the_workers(sqlite_url):
+    """A run with workers records how long the writer waited for their batches (the first one alone
+    waits for a worker to start, so above zero, and within the run); a run in one process waits
+    for nobody."""
+    with open_archive(sqlite_url, 4) as archive:
+        archive.upgrade()
+        archive.ingestor.workers = 1
+        started = time.perf_counter()
+        summary = archive.ingest_documents(documents(corpus(6, seed=5)))
+        wall = time.perf_counter() - started
+        assert summary.workers == 1 and 0 < summary.waited < wall
+        assert summary.as_dict()["waited"] == summary.waited
+        archive.ingestor.workers = 0
+        alone = archive.ingest_documents(documents(corpus(6, seed=6)))
+        assert alone.workers == 0 and alone.waited == 0.0
 
 
 def test_runs_collect_cycles_rarely_and_give_the_thresholds_back(sqlite_url):

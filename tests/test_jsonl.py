@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 
 import zstandard
 from click.testing import CliRunner
@@ -65,3 +66,17 @@ def test_gzip_file_and_standard_input(archive, tmp_path):
     summary = ingest("-", stdin=lines(second))
     assert (summary["new"], summary["copies"]) == (5, 1)
     check_round_trip(archive, first + second)
+
+
+def test_the_summary_table_shows_the_workers_and_the_writers_wait(archive, tmp_path):
+    """How long the writer waited for its workers' batches, in seconds and as a share of the run;
+    a dash when no workers ran."""
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(lines(records(4)))
+    result = CliRunner().invoke(cli, ["ingest", "--workers", "1", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "waited" in result.output
+    assert re.search(r"\b\d+\.\d s\b", result.output) and re.search(r"\(\d+%\)", result.output), result.output
+    alone = CliRunner().invoke(cli, ["ingest", "--workers", "0", str(path)], catch_exceptions=False)
+    assert alone.exit_code == 0, alone.output
+    assert not re.search(r"\d s\b", alone.output) and "│ -" in alone.output, alone.output

@@ -51,11 +51,22 @@ def ingest(paths: tuple[str, ...], workers: int | None, as_json: bool) -> None:
         return
     print_table(
         [{"run": summary.run_id, "read": summary.read, "new": summary.new, "copies": summary.copies,
-          "duplicates": summary.duplicates, "rejected": summary.rejected, "status": summary.status}],
+          "duplicates": summary.duplicates, "rejected": summary.rejected, "status": summary.status,
+          "workers": summary.workers, "waited": _waited(summary)}],
         [("run", "run"), ("read", "read"), ("new", "new"), ("copies", "copies"), ("duplicates", "duplicates"),
-         ("rejected", "rejected"), ("status", "status")],
+         ("rejected", "rejected"), ("status", "status"), ("workers", "workers"),
+         ("waited", "waited")],
         title="Ingest summary",
     )
     if summary.rejections:
         print_table([r.__dict__ for r in summary.rejections[:50]],
                     [("location", "input"), ("reason", "reason"), ("detail", "detail")], title="Rejected inputs")
+
+
+def _waited(summary) -> str:
+    """The writer's wait for prepared batches, in seconds and as a share of the run ("-" without workers)."""
+    if not summary.workers:
+        return "-"
+    seconds = (summary.finished_at - summary.started_at).total_seconds() if summary.finished_at else 0.0
+    share = f" ({100 * summary.waited / seconds:.0f}%)" if seconds > 0 else ""
+    return f"{summary.waited:.1f} s{share}"

@@ -25,7 +25,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 
 from sqlalchemy import insert
@@ -66,6 +66,11 @@ class Summary:
     # CPU seconds per stage (read, extract, fingerprint, candidates, place, write), summed over the
     # processes that ran it; a database server's own time is not in them
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    workers: int = 0  # processes that prepared the batches (0: this one)
+    # Wall seconds the writer spent getting the next prepared batch (runs with workers): waiting
+    # for the workers, and reading the input it hands them. A large share of the run means the
+    # workers set its rate (more of them would help); a small one, that the writer does.
+    waited: float = 0.0
     started_at: dt.datetime = dataclasses.field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
 
@@ -78,6 +83,18 @@ class Summary:
 
 
 ProgressCallback = Callable[[Summary, "Document | Rejection"], None]
+
+
+def _counting_waits(batches: Iterator[PreparedBatch], summary: Summary) -> Iterator[PreparedBatch]:
+    """`batches` as they come from the workers, adding the wall time each took to arrive to
+    `summary.waited`."""
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        summary.waited += time.perf_counter() - started
+        if batch is None:
+            return
+        yield batch
 
 
 def check_sketch(session: Session, settings: Settings) -> None:
@@ -175,7 +192,8 @@ class Ingestor:
                     chunks = itertools.chain([c for c in (first, second) if c is not None], chunks)
                     workers = cpu_count() if second is not None else 0
                 pool = PreparePool(self.settings, workers) if workers > 0 else None
-                prepared = (pool.map(chunks, learned) if pool
+                summary.workers = workers
+                prepared = (_counting_waits(pool.map(chunks, learned), summary) if pool
                             else (prepare_batch(c, self.settings, learned()) for c in chunks))
                 self.store_all(joined(prepared, self.settings.commit_size), summary, progress,
                                read_ahead=pool is not None)

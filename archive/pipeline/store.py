@@ -557,13 +557,13 @@ class _BatchPlacement:
         for _, key in a.fp.event_keys:
             newest = self.batch_event_postings.get(key)
             if newest:
-                parts.append(np.array(newest[-self.cap:], dtype=np.int64))
+                parts.append(np.array(newest[-self.cap:], dtype=np.uint32))  # as the archive's postings
                 if len(newest) < self.cap and key in self.db_event_postings:
                     parts.append(self.db_event_postings[key][:self.cap - len(newest)])
         if not parts:  # nothing from this batch: the archive's postings, gathered once
             if a.db_event_ids is None:
                 found = [self.db_event_postings[k] for _, k in a.fp.event_keys if k in self.db_event_postings]
-                a.db_event_ids = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+                a.db_event_ids = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
             return _most_shared(a.db_event_ids, limit)
         parts += [self.db_event_postings[k] for _, k in a.fp.event_keys
                   if k in self.db_event_postings and k not in self.batch_event_postings]

@@ -6,7 +6,9 @@ reprints), ingests it as JSONL.zst into a fresh SQLite archive and a fresh Postg
 (when one is reachable), each in a child process watched for its memory, and prints:
 
 - articles/s end to end, and the rate over the first and the last 10,000 articles of the run
-  (the per-article cost as the archive grows);
+  and over its last cycle of the band index's recent tier (`index_recent_articles`, 50,000 by
+  default, one move of the tier included: the steady rate at that size, which the flatness
+  target is judged on; the per-article cost as the archive grows);
 - the CPU time per article of each stage: read, extract and clean, fingerprint (in the workers,
   summed over them), candidates, verify and place, write (the database server's own time is not
   in these: on PostgreSQL it shows in the wall-clock rate);
@@ -107,6 +109,7 @@ def child_ingest(url: str, corpus: Path, workers: int, batch_size: int, commit_s
         "last_window_waited": windows[-1][4] if windows else None,
         "waited": summary.waited,
         "windows": windows, "timings": summary.timings,
+        "last_cycle": last_cycle(windows, settings.index_recent_articles),
     }
     result["workers_cpu_seconds"] = sorted(worker_cpu.values(), reverse=True)
     is_warc = corpus.name.endswith((".warc", ".warc.gz"))
@@ -364,6 +367,22 @@ def bench_size(workdir: Path, size: int, opts) -> dict:
     return out
 
 
+def last_cycle(windows: list[tuple], cycle: int) -> dict | None:
+    """Articles, rate and CPU ms per article over the run's last whole windows holding at least
+    `cycle` articles (one cycle of the band index's recent tier: `index_recent_articles` articles
+    placed, one move of the tier into the main index among them), or None when the run after its
+    first window is shorter. The last window alone holds a move or not depending on where the
+    run ends; a whole cycle holds one."""
+    articles = seconds = cpu = 0.0
+    for i in range(len(windows) - 1, 0, -1):
+        end, rate, cpu_ms = windows[i][:3]
+        n = end - windows[i - 1][0]
+        articles, seconds, cpu = articles + n, seconds + n / rate, cpu + cpu_ms * n / 1000
+        if articles >= cycle:
+            return {"articles": int(articles), "rate": articles / seconds, "cpu_ms": 1000 * cpu / articles}
+    return None
+
+
 def _cost_ratio(r: dict) -> str:
     first, last = r.get("first_window_cpu_ms"), r.get("last_window_cpu_ms")
     return f"{last / first:.2f}" if first and last else "n/a"
@@ -372,6 +391,15 @@ def _cost_ratio(r: dict) -> str:
 def _share(r: dict, which: str) -> str:
     share = r.get(f"{which}_window_copies")
     return "n/a" if share is None else f"{100 * share:.0f}%"
+
+
+def _cycle_line(r: dict) -> str:
+    cycle, first = r.get("last_cycle"), r.get("first_window_rate")
+    if not cycle or not first:
+        return ""
+    return (f"  last {cycle['articles']:,} (one cycle of the band index's recent tier, its move included): "
+            f"{cycle['rate']:.0f}/s, {cycle['cpu_ms']:.2f} CPU ms per article; the first {WINDOW:,} "
+            f"{first / cycle['rate']:.2f}x as fast\n")
 
 
 def _waited(r: dict) -> str:
@@ -398,6 +426,7 @@ def report_run(label: str, r: dict) -> None:
           f"per article; last {WINDOW:,}: {r['last_window_rate'] or 0:.0f}/s, {r.get('last_window_cpu_ms') or 0:.2f} "
           f"CPU ms per article (ratio of costs {_cost_ratio(r)}); copies {_share(r, 'first')} of the first, "
           f"{_share(r, 'last')} of the last\n"
+          f"{_cycle_line(r)}"
           f"  CPU ms per article and stage: {stages}\n"
           f"  the writer waited for the workers' batches {_waited(r)}\n"
           f"  peak RSS {r['peak_rss'] / 2**20:.0f} MiB, on disk {r['disk'] / 2**20:.0f} MiB, {similar}", flush=True)
@@ -406,7 +435,7 @@ def report_run(label: str, r: dict) -> None:
 # -- the targets, against what one run measured ----------------------------------------------------
 
 TARGET_RATIO = 20.0  # times the plain script's rate, at 100,000 articles
-TARGET_FLATNESS = 1.3  # rate over the first 10,000 / rate over the last 10,000 of the 1,000,000 run
+TARGET_FLATNESS = 1.3  # rate over the first 10,000 / rate over the last cycle (or 10,000) of the 1,000,000 run
 TARGET_SIMILAR_MS = 50.0
 TARGET_RSS = 2**30
 TARGET_SIZE = 1_000_000
@@ -427,10 +456,15 @@ def target_rows(results: list[dict]) -> list[tuple[str, str, bool | None]]:
         size, ours = largest["size"], largest["sqlite"]
         reached = size >= TARGET_SIZE or None
         first, last = ours.get("first_window_rate"), ours.get("last_window_rate")
+        cycle = ours.get("last_cycle")
         if first and last and size > WINDOW:
+            # Judged over the last cycle when the run holds one (see `last_cycle`), else the last window.
+            judged = cycle["rate"] if cycle else last
+            over_cycle = (f"{cycle['rate']:.0f}/s over the last {cycle['articles']:,} ({first / cycle['rate']:.2f}x), "
+                          if cycle else "")
             rows.append((f"rate at 1,000,000 within {TARGET_FLATNESS}x of the rate at 10,000",
-                         f"{first:.0f}/s over the first 10,000, {last:.0f}/s over the last 10,000 of {size:,}: "
-                         f"{first / last:.2f}x", reached and first / last <= TARGET_FLATNESS))
+                         f"{first:.0f}/s over the first 10,000; {over_cycle}{last:.0f}/s over the last 10,000 "
+                         f"of {size:,} ({first / last:.2f}x)", reached and first / judged <= TARGET_FLATNESS))
         sim = ours.get("similar", {})
         if "median_ms" in sim:
             rows.append((f"`similar` median < {TARGET_SIMILAR_MS:.0f} ms at 1,000,000",

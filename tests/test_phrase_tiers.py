@@ -101,3 +101,35 @@ def test_a_fold_that_cannot_take_the_lock_is_left_for_later(sqlite_url, caplog):
         assert phrases.learned(session, None, 2) == {"a.example": {1}}
         assert session.execute(text("SELECT count(*) FROM source_phrases_recent")).scalar_one() == 0
     impatient.kw["bind"].dispose()
+
+
+def test_folded_counts_read_ahead_are_used_until_a_fold_comes_between(sqlite_url, monkeypatch):
+    """The read-ahead thread reads a batch's folded counts in an earlier snapshot: the writer uses
+    them while no fold came between, reads again after one, and reads pairs it was not given."""
+    asked: list[list] = []
+    reading = phrases.bulk.phrase_counts
+    monkeypatch.setattr(phrases.bulk, "phrase_counts", lambda session, pairs: asked.append(list(pairs))
+                        or reading(session, pairs))
+    with _archive(sqlite_url) as archive:
+        with archive.session() as session, session.begin():
+            session.add_all([Source(name="a.example", kind="web"), Source(name="b.example", kind="web")])
+            session.flush()
+            phrases.count(session, {("a.example", 1): ("one", 2), ("a.example", 2): ("two", 1)})
+            phrases.fold(session)
+        with archive.session() as session:
+            ahead = phrases.read_folded(session, {("a.example", 1), ("a.example", 3), ("c.example", 1)})
+        assert (ahead.generation, ahead.counts) == ("1", {(1, 1): 2}), "sources not stored are left out"
+
+        asked.clear()
+        with archive.session() as session, session.begin():
+            counts = phrases.count(session, {("a.example", 1): ("one", 1), ("b.example", 5): ("five", 1)}, ahead)
+        assert counts == {("a.example", 1): 3, ("b.example", 5): 1}
+        assert asked == [[(2, 5)]], "only the pair not read ahead is read"
+
+        with archive.session() as session, session.begin():
+            phrases.fold(session)  # a fold moves counts into source_phrases: what was read ahead is stale
+        asked.clear()
+        with archive.session() as session, session.begin():
+            counts = phrases.count(session, {("a.example", 1): ("one", 1)}, ahead)
+        assert counts == {("a.example", 1): 4}, "2 folded first, 1 folded since, 1 now"
+        assert asked == [[(1, 1)]]

@@ -11,6 +11,12 @@ is one transaction, so a crash leaves the counts in one tier or the other, never
 counted twice. PostgreSQL counts straight into `source_phrases`, as the band index keeps one
 tier there (`archive.db.bandindex`): several workers write at once, and its buffer manager
 writes pages back in the background.
+
+Reading a batch's folded counts is one seek per phrase into that large index, and nearly all of
+them find nothing; the ingest run does it for the next batch in its read-ahead thread
+(`read_folded`, `archive.pipeline.readahead`). Only a fold changes `source_phrases`' counts, and
+every fold counts up a generation in `archive_meta` in its transaction, so counts read in an
+earlier snapshot are used only while the generation is still the one they were read at.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+import dataclasses
 from collections.abc import Iterable
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.db import bulk, locks
+from archive.db import bulk, locks, queries
 from archive.db.models import Source, SourcePhrase, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,16 @@ log = logging.getLogger(__name__)
 # pages), a fold writes most of those pages once, about 2.5 per article, where counting straight
 # into the table wrote close to one page per phrase, about 10 per article.
 RECENT_ROWS = 200_000
+FOLD_GENERATION = "phrase_fold_generation"  # archive_meta key: counted up by every fold
+
+
+@dataclasses.dataclass(frozen=True)
+class FoldedCounts:
+    """Counts in `source_phrases` of some (source id, phrase key) pairs, read in one snapshot."""
+
+    generation: str | None  # the fold generation of that snapshot
+    asked: frozenset[tuple[int, int]]
+    counts: dict[tuple[int, int], int]  # the pairs of `asked` stored there; the others count 0
 
 
 def staged(session: Session) -> bool:
@@ -67,9 +84,23 @@ def learned(session: Session, source_names: Iterable[str] | None, min_articles: 
     return out
 
 
-def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> dict[tuple[str, int], int]:
+def read_folded(session: Session, pairs: Iterable[tuple[str, int]]) -> FoldedCounts | None:
+    """The folded counts of these (source name, phrase key) pairs, for `count` to use later
+    (pairs of sources not stored yet are left for it to read); None where nothing is staged."""
+    if not staged(session):
+        return None
+    pairs = set(pairs)
+    ids = _source_ids(session, {name for name, _ in pairs}) if pairs else {}
+    asked = sorted((ids[name], key) for name, key in pairs if name in ids)
+    generation = queries.get_meta(session, FOLD_GENERATION)
+    return FoldedCounts(generation, frozenset(asked), bulk.phrase_counts(session, asked))
+
+
+def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]],
+          folded_ahead: FoldedCounts | None = None) -> dict[tuple[str, int], int]:
     """Add article counts: (source name, phrase key) -> (phrase, articles it was seen in); return
     each pair's count after adding (pairs whose source is not stored are left out).
+    `folded_ahead`: folded counts read earlier (`read_folded`), used while no fold came between.
 
     A phrase's text is stored only once it is learned (`describe`); until then its row holds the
     key and count, and an empty text.
@@ -83,7 +114,12 @@ def count(session: Session, seen: dict[tuple[str, int], tuple[str, int]]) -> dic
         added = bulk.add_phrase_counts(session, rows, utcnow())
         return {(names[source_id], key): total for source_id, key, total in added}
     added = bulk.add_phrase_counts(session, rows, utcnow(), table="source_phrases_recent")
-    folded = bulk.phrase_counts(session, [(source_id, key) for source_id, key, _ in added])
+    pairs = [(source_id, key) for source_id, key, _ in added]
+    if folded_ahead is not None and folded_ahead.generation == queries.get_meta(session, FOLD_GENERATION):
+        folded = {pair: folded_ahead.counts[pair] for pair in pairs if pair in folded_ahead.counts}
+        folded.update(bulk.phrase_counts(session, [pair for pair in pairs if pair not in folded_ahead.asked]))
+    else:
+        folded = bulk.phrase_counts(session, pairs)
     return {(names[source_id], key): total + folded.get((source_id, key), 0) for source_id, key, total in added}
 
 
@@ -111,6 +147,7 @@ def fold(session: Session) -> int:
         "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count, "
         "phrase = CASE WHEN excluded.phrase <> '' THEN excluded.phrase ELSE source_phrases.phrase END")).rowcount
     session.execute(text("DELETE FROM source_phrases_recent"))
+    queries.set_meta(session, FOLD_GENERATION, str(int(queries.get_meta(session, FOLD_GENERATION) or 0) + 1))
     return folded
 
 

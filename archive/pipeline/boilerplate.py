@@ -35,8 +35,17 @@ class SourceBoilerplate:
     def snapshot(self) -> Learned:
         return self._learned
 
-    def learn(self, session: Session, items: Sequence[Prepared]) -> None:
-        """Count each placed article's edge phrases under its source; refresh those sources."""
+    def read_ahead(self, session: Session, items: Sequence[Prepared]) -> phrases.FoldedCounts | None:
+        """The folded counts `learn` will need for these articles, read now (the read-ahead thread)."""
+        if self.min_articles <= 0:
+            return None
+        return phrases.read_folded(session, {(item.source, key) for item in items if item.source
+                                             for key in item.edge_phrases})
+
+    def learn(self, session: Session, items: Sequence[Prepared],
+              folded_ahead: phrases.FoldedCounts | None = None) -> None:
+        """Count each placed article's edge phrases under its source; refresh those sources
+        (`folded_ahead`: counts read beforehand by `read_ahead`)."""
         if self.min_articles <= 0 or not items:
             return
         seen: dict[tuple[str, int], tuple[str, int]] = {}
@@ -47,7 +56,7 @@ class SourceBoilerplate:
             for key, phrase in item.edge_phrases.items():  # found by the prepare stage
                 _, n = seen.get((name, key), (phrase, 0))
                 seen[(name, key)] = (phrase, n + 1)
-        counts = phrases.count(session, seen)
+        counts = phrases.count(session, seen, folded_ahead)
         new = [(name, key) for (name, key), n in counts.items()
                if n >= self.min_articles and key not in self._learned.get(name, ())]
         if new:

@@ -52,6 +52,15 @@ EVENT_SKETCH_KEY = "event_sketch_config"
 
 
 @dataclasses.dataclass
+class BatchReads:
+    """What the read-ahead thread read for a batch (`store_all`): its postings (None: the writer
+    reads them) and its source phrases' folded counts (`archive.db.phrases.read_folded`)."""
+
+    postings: AheadReads | None = None
+    folded_phrases: phrases.FoldedCounts | None = None
+
+
+@dataclasses.dataclass
 class Summary:
     run_id: int | None = None
     read: int = 0
@@ -244,8 +253,15 @@ class Ingestor:
             if ahead_engine is not None:
                 ahead_engine.dispose()
 
-    def _read_ahead(self, factory: sessionmaker[Session], batch: PreparedBatch) -> AheadReads | None:
-        return self.placer.read_ahead(factory, [item for item in batch.items if isinstance(item, Prepared)])
+    def _read_ahead(self, factory: sessionmaker[Session], batch: PreparedBatch) -> BatchReads:
+        articles = [item for item in batch.items if isinstance(item, Prepared)]
+        postings = self.placer.read_ahead(factory, articles)
+        with factory() as session:
+            session.connection().exec_driver_sql("BEGIN")  # one snapshot for the counts and their generation
+            try:
+                return BatchReads(postings, self.boilerplate.read_ahead(session, articles))
+            finally:
+                session.rollback()
 
     def store(self, batch: PreparedBatch, summary: Summary, progress: ProgressCallback | None = None,
               reads: Future | None = None) -> list[Outcome | None]:
@@ -255,7 +271,8 @@ class Ingestor:
             summary.timings[stage] = summary.timings.get(stage, 0.0) + seconds
         articles = [item for item in batch.items if isinstance(item, Prepared)]
         rejections = [item for item in batch.items if isinstance(item, Rejection)]
-        placed = iter(self._commit(articles, rejections, summary, readahead.result_or_none(reads, "postings")))
+        placed = iter(self._commit(articles, rejections, summary, readahead.result_or_none(reads, "postings")
+                                   or BatchReads()))
         outcomes: list[Outcome | None] = []
         for item in batch.items:
             summary.read += 1
@@ -271,13 +288,13 @@ class Ingestor:
         return outcomes
 
     def _commit(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary,
-                ahead: AheadReads | None = None) -> list[Outcome]:
+                ahead: BatchReads) -> list[Outcome]:
         placed = self._place(articles, rejections, summary, ahead)
         self._tidy_recent_tiers(summary, len(articles))
         return placed
 
     def _place(self, articles: list[Prepared], rejections: list[Rejection], summary: Summary,
-               ahead: AheadReads | None = None) -> list[Outcome]:
+               ahead: BatchReads) -> list[Outcome]:
         """Record rejections, place articles and learn their sources' boilerplate, in one
         transaction; a deadlock or serialization failure between concurrent workers rolls it back
         and runs it again, a few times at most."""
@@ -285,8 +302,10 @@ class Ingestor:
             try:
                 with self.factory() as session, session.begin():
                     self._record_rejections(session, rejections, summary.run_id)
-                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings, ahead)
-                    self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"])
+                    placed = self.placer.place_batch(session, articles, summary.run_id, summary.timings,
+                                                     ahead.postings)
+                    self.boilerplate.learn(session, [a for a, o in zip(articles, placed) if o.status != "duplicate"],
+                                           ahead.folded_phrases)
                     return placed
             except Exception as exc:
                 self.placer = Placer(self.settings)  # its caches may name rows that were rolled back

@@ -11,7 +11,9 @@ thread read is still right when batch N+1 is placed, except that it may miss bat
 articles when it read before batch N was committed. The placer knows exactly which keys batch N
 wrote and adds them (`archive.pipeline.store.Placer.reads_ahead_for`); the index's mark (largest
 article id, index generation) tells which case holds, and when anybody else wrote meanwhile the
-reads are dropped and made again in the writer's transaction.
+reads are dropped and made again in the writer's transaction. The batch's source phrases' folded
+counts are read there too; they change only when the writer folds, which the fold generation
+they were read at shows (`archive.db.phrases.read_folded`).
 
 Which batch is read ahead and when is fixed by the order of the batches, not by timing. The next
 batch is taken from the workers before the current one is placed, on every database (PostgreSQL

@@ -21,10 +21,10 @@ earlier snapshot are used only while the generation is still the one they were r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import time
-import dataclasses
 from collections.abc import Iterable
 
 from sqlalchemy import select, text

@@ -256,12 +256,8 @@ class Ingestor:
     def _read_ahead(self, factory: sessionmaker[Session], batch: PreparedBatch) -> BatchReads:
         articles = [item for item in batch.items if isinstance(item, Prepared)]
         postings = self.placer.read_ahead(factory, articles)
-        with factory() as session:
-            session.connection().exec_driver_sql("BEGIN")  # one snapshot for the counts and their generation
-            try:
-                return BatchReads(postings, self.boilerplate.read_ahead(session, articles))
-            finally:
-                session.rollback()
+        with readahead.snapshot(factory) as session:  # the counts and their fold generation
+            return BatchReads(postings, self.boilerplate.read_ahead(session, articles))
 
     def store(self, batch: PreparedBatch, summary: Summary, progress: ProgressCallback | None = None,
               reads: Future | None = None) -> list[Outcome | None]:

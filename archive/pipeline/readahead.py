@@ -24,10 +24,13 @@ the database and the thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,18 @@ def read_ahead(batches: Iterable[B], read: Callable[[B], R] | None) -> Iterator[
     finally:
         if executor:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def snapshot(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session of `factory` whose reads all see one snapshot of an SQLite archive (an explicit
+    BEGIN: else every statement reads a snapshot of its own), rolled back when the block ends."""
+    with factory() as session:
+        session.connection().exec_driver_sql("BEGIN")
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def result_or_none(future: Future | None, what: str) -> R | None:

@@ -51,6 +51,7 @@ from archive.db.models import (
     RawDocument,
     utcnow,
 )
+from archive.pipeline import readahead
 from archive.pipeline.extract import Document
 from archive.pipeline.postings import EventPostings, index_mark
 from archive.pipeline.raw import compress
@@ -197,19 +198,14 @@ class Placer:
         """The postings `batch`'s placement will read, read now in one snapshot of their own (a
         transaction of a session of `factory`); called from the read-ahead thread, it changes
         nothing the placer keeps. None on PostgreSQL, whose writers do not commit ids in order."""
-        with factory() as session:
-            connection = session.connection()
-            if connection.dialect.name != "sqlite":
-                return None
-            connection.exec_driver_sql("BEGIN")  # else every statement reads a snapshot of its own
-            try:
-                return AheadReads(
-                    index_mark(session),
-                    bulk.postings(session, 0, {k for p in batch for k in p.fp.copy_keys}, at_once=True),
-                    bulk.texts_by_hash(session, {p.fp.text_hash for p in batch}, _SAME_TEXT_LIMIT, at_once=True),
-                    self.event_postings.read_uncached(session, {k for p in batch for _, k in p.fp.event_keys}))
-            finally:
-                session.rollback()
+        if factory.kw["bind"].dialect.name != "sqlite":
+            return None
+        with readahead.snapshot(factory) as session:
+            return AheadReads(
+                index_mark(session),
+                bulk.postings(session, 0, {k for p in batch for k in p.fp.copy_keys}, at_once=True),
+                bulk.texts_by_hash(session, {p.fp.text_hash for p in batch}, _SAME_TEXT_LIMIT, at_once=True),
+                self.event_postings.read_uncached(session, {k for p in batch for _, k in p.fp.event_keys}))
 
     def reads_ahead_for(self, session: Session, ahead: AheadReads | None) -> AheadReads | None:
         """`ahead` brought up to the archive as the caller's transaction sees it: unchanged when

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -339,10 +339,25 @@ def _datetime(value) -> dt.datetime | None:
 
 
 def insert_returning_ids(session: Session, model, rows: list[dict[str, Any]]) -> list[int]:
-    """Multi-row INSERT of `rows`; the new ids in the order of the rows."""
+    """Multi-row INSERT of `rows`; the new ids in the order of the rows.
+
+    On SQLite the ids are given here, the ones SQLite would give (the largest id plus one, and
+    on: the tables' INTEGER PRIMARY KEYs have no AUTOINCREMENT), and the rows inserted in one
+    executemany. RETURNING in the rows' order is what SQLAlchemy can only promise there by
+    running one statement per row, which cost the writer about 5% of its rate (34,000 statements
+    for 10,000 articles). The largest id is read under the write lock, taken first by a statement
+    that changes nothing (placement holds it already), so no other writer can add a row between
+    the read and the insert.
+    """
     if not rows:
         return []
     table: Table = model.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"DELETE FROM {table.name} WHERE 0"))
+        last = session.execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(last + 1, last + 1 + len(rows)))
+        session.execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
+        return ids
     result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in result]
 

@@ -308,8 +308,8 @@ def shingle_sets(session: Session, article_ids: Iterable[int], config: SketchCon
                 unstored.append(article_id)
             else:
                 out[article_id] = sketch.shingles_from_bytes(stored)
-        for article_id, text in clean_texts(session, unstored).items():
-            out[article_id] = sketch.shingle_set(text or "", config)
+        for article_id, clean in clean_texts(session, unstored).items():
+            out[article_id] = sketch.shingle_set(clean or "", config)
     return out
 
 

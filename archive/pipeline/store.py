@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings
@@ -344,17 +343,6 @@ class Placer:
             })
         for a, article_id in zip(fresh, bulk.insert_returning_ids(session, Article, rows)):
             a.id = article_id
-
-    def reelect_original(self, session: Session, cluster: Cluster) -> None:
-        """Choose a copy cluster's original by evidence and set the members' roles (after manual edits)."""
-        rows = bulk.copy_members(session, cluster.id)
-        original, reason = matching.choose_original([matching.Candidate(*row[:7]) for row in rows])
-        cluster.original_reason = reason
-        if original == cluster.representative_id:
-            return
-        cluster.representative_id = original
-        for member in session.scalars(select(ClusterMember).where(ClusterMember.cluster_id == cluster.id)):
-            member.role = ORIGINAL if member.article_id == original else COPY_ROLE
 
 
 class _BatchPlacement:

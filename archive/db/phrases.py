@@ -147,7 +147,7 @@ def fold(session: Session) -> int:
         "ON CONFLICT (source_id, phrase_hash) DO UPDATE SET count = source_phrases.count + excluded.count, "
         "phrase = CASE WHEN excluded.phrase <> '' THEN excluded.phrase ELSE source_phrases.phrase END")).rowcount
     session.execute(text("DELETE FROM source_phrases_recent"))
-    queries.set_meta(session, FOLD_GENERATION, str(int(queries.get_meta(session, FOLD_GENERATION) or 0) + 1))
+    queries.count_up_meta(session, FOLD_GENERATION)
     return folded
 
 

@@ -32,13 +32,18 @@ def set_meta(session: Session, key: str, value: str) -> None:
         session.add(Meta(key=key, value=value))
 
 
+def count_up_meta(session: Session, key: str) -> None:
+    """Add one to the counter kept under `key` (0 when there is none yet), in the session's transaction."""
+    set_meta(session, key, str(int(get_meta(session, key) or 0) + 1))
+
+
 INDEX_GENERATION = "index_generation"
 
 
 def bump_index_generation(session: Session) -> None:
     """Count a rewrite of existing band keys, so writers holding postings in memory read them again
     (`archive.pipeline.postings`; new articles' keys show by their ids)."""
-    set_meta(session, INDEX_GENERATION, str(int(get_meta(session, INDEX_GENERATION) or 0) + 1))
+    count_up_meta(session, INDEX_GENERATION)
 
 
 def source_id(session: Session, name: str, kind: str = "file", cache: dict[str, int] | None = None) -> int:

@@ -356,7 +356,7 @@ def insert_returning_ids(session: Session, model, rows: list[dict[str, Any]]) ->
         session.execute(text(f"DELETE FROM {table.name} WHERE 0"))
         last = session.execute(select(func.max(table.c.id))).scalar() or 0
         ids = list(range(last + 1, last + 1 + len(rows)))
-        session.execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
+        _sqlite_insert(session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
         return ids
     result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in result]
@@ -442,11 +442,63 @@ def phrase_counts(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[tu
 
 def update_rows(session: Session, model, rows: list[dict[str, Any]]) -> None:
     """UPDATE by primary key, many rows in one executemany."""
-    if rows:
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(update(model), rows)
+        return
+    table: Table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    names, values = _sqlite_values(session, table, rows, defaults=False)
+    assignments = ", ".join(f"{name} = ?" for name in names if name not in keys)
+    where = " AND ".join(f"{name} = ?" for name in keys)
+    at = [names.index(name) for name in names if name not in keys] + [names.index(name) for name in keys]
+    execute_many(session, f"UPDATE {table.name} SET {assignments} WHERE {where}",
+                 [tuple(row[i] for i in at) for row in values])
 
 
 def insert_dicts(session: Session, model, rows: list[dict[str, Any]]) -> None:
     """Multi-row INSERT of dicts (columns with JSON or defaults), one executemany."""
-    if rows:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        _sqlite_insert(session, model.__table__, rows)
+    else:
         session.execute(insert(model.__table__), rows)
+
+
+def _sqlite_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    names, values = _sqlite_values(session, table, rows)
+    execute_many(session, f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(['?'] * len(names))})",
+                 values)
+
+
+def _sqlite_values(session: Session, table: Table, rows: list[dict[str, Any]],
+                   defaults: bool = True) -> tuple[list[str], list[tuple]]:
+    """(column names, one tuple per row) of dict rows as SQLAlchemy would bind them on SQLite:
+    each column's own bind processor applied (its DateTime text, JSON through the engine's
+    serializer), and with `defaults` the Python-side default of each column the rows leave out
+    (a callable one evaluated once for all the rows). Every row has the first row's keys.
+
+    The writer inserts and updates tens of thousands of such rows a batch; SQLAlchemy's own
+    executemany built a parameter dict per row and cost about 4% of the writer's time."""
+    dialect = session.get_bind().dialect
+    names = list(rows[0])
+    fixed: dict[str, Any] = {}
+    if defaults:
+        for column in table.columns:
+            default = column.default
+            if column.name not in rows[0] and default is not None and (default.is_scalar or default.is_callable):
+                fixed[column.name] = default.arg if default.is_scalar else default.arg(None)
+    processors = [(i, column.type.dialect_impl(dialect).bind_processor(dialect))
+                  for i, column in enumerate(table.c[name] for name in [*names, *fixed])]
+    processors = [(i, process) for i, process in processors if process is not None]
+    extra = list(fixed.values())
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        value += extra
+        for i, process in processors:
+            value[i] = process(value[i])
+        values.append(tuple(value))
+    return [*names, *fixed], values

@@ -627,3 +627,15 @@ def test_prepared_articles_carry_their_bytes_once_and_the_archive_keeps_them_who
             stored = {row[0]: (row[1], raw.decompress(row[2], row[3])) for row in session.execute(
                 select(RawDocument.sha256, RawDocument.size, RawDocument.content, RawDocument.compression))}
     assert stored == {d.sha256: (len(d.content), d.content) for d in docs}
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30, unique=True), max_size=12), st.integers(1, 12))
+def test_most_shared_ranks_like_counting_each_id(postings, limit):
+    """The event candidates: the ids listed under the most keys, ties to the highest id."""
+    from collections import Counter
+
+    from archive.pipeline.store import _most_shared, _top
+
+    ids = np.array([i for part in postings for i in part], dtype=np.uint32)
+    assert _most_shared(ids, limit) == _top(Counter(ids.tolist()), limit)

@@ -840,8 +840,14 @@ def _most_shared(ids: np.ndarray, limit: int) -> list[int]:
     """`_top` for ids listed once per shared key: the `limit` most frequent, ties to the highest."""
     if ids.size == 0:
         return []
-    unique, counts = np.unique(ids, return_counts=True)
-    ranked = (counts.astype(np.int64) << 32) | unique  # count first, then id (ids stay below 2**32)
+    # np.unique(return_counts=True) with fewer steps: sorted, each run of one id counted.
+    ordered = np.sort(ids)
+    edges = np.empty(ordered.size + 1, dtype=bool)
+    edges[0] = edges[-1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=edges[1:-1])
+    starts = np.flatnonzero(edges)
+    # count first, then id (ids stay below 2**32)
+    ranked = (np.diff(starts).astype(np.int64) << 32) | ordered[starts[:-1]]
     if ranked.size > limit:
         ranked = ranked[np.argpartition(ranked, -limit)[-limit:]]
     ranked.sort()
